@@ -1,0 +1,38 @@
+import type { AuthCheckerFn, ResolverData } from 'type-graphql';
+import type { Context } from '../context';
+import { Errors } from '../errors';
+import { Role } from '../modules/user/user.entity';
+import type { Viewer } from './viewer';
+
+/**
+ * A rule for `@Authorized(...)`: a role the viewer must have, or a predicate over the resolver's data
+ * that returns true or the reason for refusing. Rules run in type-graphql's auth middleware, which runs
+ * before every other middleware, so authorization is always decided before the cache is read.
+ */
+export type AuthRule = Role | RulePredicate;
+export type RulePredicate = (viewer: Viewer, data: ResolverData<Context>) => true | string;
+
+/** Allowed for the user named by `idOf(data)` (or for the viewer when it returns null/undefined) and for admins. */
+export function selfOrAdmin(what: string, idOf: (data: ResolverData<Context>) => unknown): RulePredicate {
+  return (viewer, data) => {
+    if (viewer.role === Role.ADMIN) return true;
+    const id = idOf(data);
+    if (id === undefined || id === null || String(id) === String(viewer.userId)) return true;
+    return `only the user themself or an ADMIN may ${what}.`;
+  };
+}
+
+/** Refuses with UNAUTHENTICATED without a viewer, FORBIDDEN when a rule fails; never returns false. */
+export const authChecker: AuthCheckerFn<Context, AuthRule> = (data, rules) => {
+  const viewer = data.context.viewer;
+  if (!viewer) throw Errors.unauthenticated();
+  for (const rule of rules) {
+    if (typeof rule === 'function') {
+      const verdict = rule(viewer, data);
+      if (verdict !== true) throw Errors.forbidden(verdict);
+    } else if (viewer.role !== rule && viewer.role !== Role.ADMIN) {
+      throw Errors.forbidden(`this operation needs the ${rule} role.`);
+    }
+  }
+  return true;
+};

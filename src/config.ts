@@ -1,0 +1,215 @@
+import { z } from 'zod';
+
+/**
+ * Environment -> one typed, validated, frozen Config.
+ *
+ * Every variable of the public contract (shared API.md) plus a few operational ones. Invalid values
+ * fail fast with a message that names the variable, what it must be, and what it got, e.g.
+ * `REDIS_PORT must be a port number (1-65535), got: "abc"`.
+ */
+export interface Config {
+  readonly nodeEnv: 'development' | 'production' | 'test';
+  readonly host: string;
+  /** HTTP port; the endpoint is `/graphql`. */
+  readonly port: number;
+  readonly databaseUrl: string;
+  readonly database: DatabaseConfig;
+  readonly seedAdminApiKey: string | undefined;
+  /** Apollo Sandbox landing page on `GET /graphql`. */
+  readonly sandbox: boolean;
+  readonly introspection: boolean;
+  readonly logLevel: string;
+  /** Upper-case log categories, e.g. `CACHE`, `REQUESTS`. */
+  readonly logCategories: ReadonlySet<string>;
+  readonly cache: CacheConfig;
+  /** Seconds to wait for in-flight requests on SIGTERM before closing anyway. */
+  readonly shutdownTimeoutSeconds: number;
+}
+
+export type DatabaseConfig =
+  | { readonly driver: 'sqlite'; readonly dbName: string }
+  | { readonly driver: 'postgresql'; readonly clientUrl: string };
+
+export interface CacheConfig {
+  /** Master switch: false installs no cache middleware and no report at all. */
+  readonly enabled: boolean;
+  /** Seconds, for a `@CacheControl` with no `maxAge`. */
+  readonly defaultTtlSeconds: number;
+  /** Upper bound of entries held by the memory store (LRU by entry count). */
+  readonly maxItems: number;
+  readonly redis: RedisConfig | undefined;
+}
+
+export interface RedisConfig {
+  readonly url: string;
+  /** Deadline, in milliseconds, for every single Redis call. */
+  readonly timeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+const TRUE = ['true', '1', 'yes', 'on'];
+const FALSE = ['false', '0', 'no', 'off'];
+
+const bool = (name: string, fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const v = raw.trim().toLowerCase();
+      if (TRUE.includes(v)) return true;
+      if (FALSE.includes(v)) return false;
+      ctx.addIssue({ code: 'custom', message: `${name} must be a boolean (true/false), got: ${JSON.stringify(raw)}` });
+      return z.NEVER;
+    });
+
+const int = (name: string, fallback: number, min: number, max: number, what = 'an integer') =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const n = Number(raw.trim());
+      if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be ${what} (${min}-${max}), got: ${JSON.stringify(raw)}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const str = (fallback?: string) =>
+  z
+    .string()
+    .optional()
+    .transform((raw) => (raw === undefined || raw === '' ? fallback : raw));
+
+const envSchema = z.object({
+  NODE_ENV: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const v = (raw ?? '').trim() || 'development';
+      if (v === 'development' || v === 'production' || v === 'test') return v;
+      ctx.addIssue({ code: 'custom', message: `NODE_ENV must be development, production or test, got: ${JSON.stringify(raw)}` });
+      return z.NEVER;
+    }),
+  HOST: str('0.0.0.0'),
+  PORT: int('PORT', 4000, 0, 65535, 'a port number'),
+  DATABASE_URL: str('sqlite:data/app.db'),
+  SEED_ADMIN_API_KEY: str(undefined),
+  SANDBOX_ENABLED: z.string().optional(),
+  INTROSPECTION_ENABLED: z.string().optional(),
+  LOG_LEVEL: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const v = (raw ?? '').trim() || 'info';
+      if (['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v)) return v;
+      ctx.addIssue({ code: 'custom', message: `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got: ${JSON.stringify(raw)}` });
+      return z.NEVER;
+    }),
+  LOG_CATEGORIES: str(''),
+  CACHE_ENABLED: bool('CACHE_ENABLED', true),
+  CACHE_DEFAULT_TTL: int('CACHE_DEFAULT_TTL', 300, 1, 31_536_000, 'a number of seconds'),
+  CACHE_MAX_ITEMS: int('CACHE_MAX_ITEMS', 10_000, 1, 100_000_000, 'an entry count'),
+  REDIS_ENABLED: bool('REDIS_ENABLED', false),
+  REDIS_URL: str(undefined),
+  REDIS_HOST: str('localhost'),
+  REDIS_PORT: int('REDIS_PORT', 6379, 1, 65535, 'a port number'),
+  REDIS_PASSWORD: str(''),
+  REDIS_DB: int('REDIS_DB', 0, 0, 15, 'a database index'),
+  REDIS_TIMEOUT_MS: int('REDIS_TIMEOUT_MS', 50, 1, 60_000, 'a number of milliseconds'),
+  SHUTDOWN_TIMEOUT: int('SHUTDOWN_TIMEOUT', 8, 0, 3600, 'a number of seconds'),
+});
+
+/** Parses `DATABASE_URL`: `sqlite:<path>` (or `sqlite::memory:`) or `postgres(ql)://…`. */
+export function parseDatabaseUrl(url: string): DatabaseConfig {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') throw new ConfigError(`DATABASE_URL must name a file after "sqlite:", got: ${JSON.stringify(url)}`);
+    return { driver: 'sqlite', dbName: path };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    try {
+      new URL(url);
+    } catch {
+      throw new ConfigError(`DATABASE_URL must be a valid postgres:// URL, got: ${JSON.stringify(redactUrl(url))}`);
+    }
+    return { driver: 'postgresql', clientUrl: url };
+  }
+  throw new ConfigError(
+    `DATABASE_URL must start with "sqlite:" or "postgres://", got: ${JSON.stringify(redactUrl(url))}`,
+  );
+}
+
+/** Hides the password of a URL for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
+
+function redisUrlFrom(env: z.infer<typeof envSchema>): string {
+  if (env.REDIS_URL) {
+    if (!/^rediss?:\/\//.test(env.REDIS_URL)) {
+      throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got: ${JSON.stringify(redactUrl(env.REDIS_URL))}`);
+    }
+    return env.REDIS_URL;
+  }
+  // The password may hold any character (@, :, /, #…): percent-encode it into the URL.
+  const auth = env.REDIS_PASSWORD ? `:${encodeURIComponent(env.REDIS_PASSWORD)}@` : '';
+  const host = env.REDIS_HOST!.includes(':') ? `[${env.REDIS_HOST}]` : env.REDIS_HOST;
+  return `redis://${auth}${host}:${env.REDIS_PORT}/${env.REDIS_DB}`;
+}
+
+/** Reads and validates the environment. Throws a {@link ConfigError} listing every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid configuration:\n  ${parsed.error.issues.map((i) => i.message).join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const dev = e.NODE_ENV !== 'production';
+  const flag = (name: 'SANDBOX_ENABLED' | 'INTROSPECTION_ENABLED', fallback: boolean) => {
+    const r = bool(name, fallback).safeParse(e[name]);
+    if (!r.success) throw new ConfigError(`Invalid configuration:\n  ${r.error.issues[0]!.message}`);
+    return r.data;
+  };
+  const introspection = flag('INTROSPECTION_ENABLED', dev);
+  const config: Config = {
+    nodeEnv: e.NODE_ENV,
+    host: e.HOST!,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL!,
+    database: parseDatabaseUrl(e.DATABASE_URL!),
+    seedAdminApiKey: e.SEED_ADMIN_API_KEY,
+    // The Sandbox needs introspection to be of any use.
+    sandbox: flag('SANDBOX_ENABLED', dev) && introspection,
+    introspection,
+    logLevel: e.LOG_LEVEL,
+    logCategories: new Set(
+      e.LOG_CATEGORIES!.split(',')
+        .map((c) => c.trim().toUpperCase())
+        .filter(Boolean),
+    ),
+    cache: {
+      enabled: e.CACHE_ENABLED,
+      defaultTtlSeconds: e.CACHE_DEFAULT_TTL,
+      maxItems: e.CACHE_MAX_ITEMS,
+      redis: e.REDIS_ENABLED ? { url: redisUrlFrom(e), timeoutMs: e.REDIS_TIMEOUT_MS } : undefined,
+    },
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as object)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
+import type { Authenticator } from './auth/authenticator';
+import { secretFromHeaders } from './auth/api-key-secret';
+import type { Viewer } from './auth/viewer';
+import { createLoaders, type Loaders } from './loaders';
+import type { Logger } from './logger';
+
+/** What every resolver gets: one per request. */
+export interface Context {
+  readonly requestId: string;
+  /** A fork of the EntityManager: its identity map lives as long as the request. */
+  readonly em: EntityManager;
+  /** The authenticated caller; null when the request carried no valid key. */
+  readonly viewer: Viewer | null;
+  readonly loaders: Loaders;
+  readonly logger: Logger;
+  /** Request headers, lower-cased names. */
+  readonly headers: { get(name: string): string | undefined };
+}
+
+export interface ContextDeps {
+  em: EntityManager;
+  authenticator: Authenticator;
+  logger: Logger;
+}
+
+export async function createContext(
+  deps: ContextDeps,
+  headers: { get(name: string): string | undefined },
+): Promise<Context> {
+  const em = deps.em.fork();
+  const secret = secretFromHeaders(headers);
+  const viewer = secret ? await deps.authenticator.authenticate(em, secret) : null;
+  const requestId = headers.get('x-request-id') || randomUUID();
+  return { requestId, em, viewer, loaders: createLoaders(em), logger: deps.logger, headers };
+}

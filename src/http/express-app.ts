@@ -1,0 +1,58 @@
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import type { Logger } from '../logger';
+
+export interface ReadinessReport {
+  ready: boolean;
+  database: string;
+  cache: string;
+}
+
+export interface ExpressAppOptions {
+  graphql: RequestHandler;
+  readiness: () => Promise<ReadinessReport>;
+  logger: Logger;
+  /** Logs one line per HTTP request (LOG_CATEGORIES=REQUESTS). */
+  logRequests: boolean;
+  /** Maximum JSON body size, as for express.json(). */
+  bodyLimit?: string;
+}
+
+/** Malformed JSON and oversized bodies answer like GraphQL errors, never as an HTML 500. */
+const jsonErrors: ErrorRequestHandler = (err, _req, res, next) => {
+  if (res.headersSent) return next(err);
+  const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+  const message =
+    err?.type === 'entity.parse.failed'
+      ? 'The request body is not valid JSON.'
+      : err?.type === 'entity.too.large'
+        ? 'The request body is too large.'
+        : status < 500
+          ? 'Bad request.'
+          : 'Internal server error';
+  res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+};
+
+export function createExpressApp(options: ExpressAppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  if (options.logRequests) {
+    app.use((req, res, next) => {
+      const start = process.hrtime.bigint();
+      res.on('finish', () => {
+        const ms = Number(process.hrtime.bigint() - start) / 1e6;
+        options.logger.info({ category: 'REQUESTS', method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 100) / 100 }, `${req.method} ${req.path} ${res.statusCode} (${ms.toFixed(2)}ms)`);
+      });
+      next();
+    });
+  }
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/ready', async (_req, res) => {
+    const report = await options.readiness();
+    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not ready', ...report });
+  });
+  app.use('/graphql', express.json({ limit: options.bodyLimit ?? '1mb' }), options.graphql);
+  app.use(jsonErrors);
+  return app;
+}

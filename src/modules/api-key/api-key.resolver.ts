@@ -1,0 +1,51 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { selfOrAdmin } from '../../auth/auth-checker';
+import type { Context } from '../../context';
+import { Errors } from '../../errors';
+import { parseId } from '../../ids';
+import { Role, User } from '../user/user.entity';
+import { ApiKey } from './api-key.entity';
+import { issueApiKey } from './api-key.service';
+import { CreateApiKeyArgs, CreatedApiKey } from './api-key.types';
+
+@Resolver(() => ApiKey)
+export class ApiKeyResolver {
+  @Query(() => [ApiKey], { description: "The caller's API keys; an ADMIN may name another user." })
+  @Authorized(selfOrAdmin("list another user's API keys", ({ args }) => args.userId))
+  async apiKeys(
+    @Arg('userId', () => ID, { nullable: true }) userId: string | null | undefined,
+    @Ctx() { viewer, loaders }: Context,
+  ): Promise<ApiKey[]> {
+    const ownerId = userId === null || userId === undefined ? viewer!.userId : parseId(userId);
+    return ownerId === null ? [] : loaders.apiKeysByOwner.load(ownerId);
+  }
+
+  @FieldResolver(() => User)
+  async owner(@Root() apiKey: ApiKey, @Ctx() { loaders }: Context): Promise<User> {
+    const owner = await loaders.userById.load(apiKey.owner.id);
+    if (!owner) throw Errors.notFound('User', apiKey.owner.id);
+    return owner;
+  }
+
+  @Mutation(() => CreatedApiKey, { description: 'A new key for the caller, or, for an ADMIN, for userId.' })
+  @Authorized(selfOrAdmin('create an API key for another user', ({ args }) => args.userId))
+  async createApiKey(@Args(() => CreateApiKeyArgs) { name, userId }: CreateApiKeyArgs, @Ctx() { em, viewer }: Context): Promise<CreatedApiKey> {
+    const ownerId = userId === null || userId === undefined ? viewer!.userId : parseId(userId);
+    const owner = ownerId === null ? null : await em.findOne(User, ownerId);
+    if (!owner) throw Errors.notFound('User', userId ?? viewer!.userId);
+    return issueApiKey(em, owner, name);
+  }
+
+  @Mutation(() => Boolean, { description: 'The owner or an ADMIN. The key stops authenticating at once; false when there was no such key.' })
+  @Authorized()
+  async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() { em, viewer }: Context): Promise<boolean> {
+    const keyId = parseId(id);
+    const key = keyId === null ? null : await em.findOne(ApiKey, keyId);
+    if (!key) return false;
+    if (viewer!.role !== Role.ADMIN && key.owner.id !== viewer!.userId) {
+      throw Errors.forbidden('only the owner of a key or an ADMIN may revoke it.');
+    }
+    await em.remove(key).flush();
+    return true;
+  }
+}

@@ -1,0 +1,40 @@
+import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { GraphQLISODateTime, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+
+export enum Role {
+  USER = 'USER',
+  ADMIN = 'ADMIN',
+}
+
+registerEnumType(Role, { name: 'Role', description: 'What a user may do: ADMIN manages every user and key.' });
+
+@ObjectType({ description: 'A person who calls the API with one of their API keys.' })
+@Entity({ tableName: 'users' })
+export class User {
+  [OptionalProps]?: 'role' | 'createdAt' | 'updatedAt';
+
+  @Field(() => ID)
+  @PrimaryKey({ autoincrement: true })
+  id!: number;
+
+  /** Stored lower-cased and trimmed, so uniqueness is case-insensitive. */
+  @Field(() => String)
+  @Property({ length: 254, unique: true })
+  email!: string;
+
+  @Field(() => String)
+  @Property({ length: 200 })
+  fullName!: string;
+
+  @Field(() => Role)
+  @Enum({ items: () => Role, default: Role.USER })
+  role: Role = Role.USER;
+
+  @Field(() => GraphQLISODateTime)
+  @Property({ type: 'datetime' })
+  createdAt: Date = new Date();
+
+  @Field(() => GraphQLISODateTime)
+  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}

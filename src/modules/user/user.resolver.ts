@@ -1,0 +1,80 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { selfOrAdmin } from '../../auth/auth-checker';
+import type { Context } from '../../context';
+import { Errors } from '../../errors';
+import { parseId } from '../../ids';
+import { ApiKey } from '../api-key/api-key.entity';
+import { UserPage } from './user-page.type';
+import { Role, User } from './user.entity';
+import { CreateUserInput, UpdateUserInput, UsersArgs } from './user.inputs';
+import { createUser, updateUser } from './user.service';
+
+@Resolver(() => User)
+export class UserResolver {
+  @Query(() => User, { description: 'The authenticated user.' })
+  @Authorized()
+  async me(@Ctx() { viewer, loaders }: Context): Promise<User> {
+    const user = await loaders.userById.load(viewer!.userId);
+    if (!user) throw Errors.unauthenticated(); // deleted between authentication and now
+    return user;
+  }
+
+  @Query(() => User, { nullable: true, description: 'A user by id; null when there is none.' })
+  @Authorized()
+  async user(@Arg('id', () => ID) id: string, @Ctx() { loaders }: Context): Promise<User | null> {
+    const userId = parseId(id);
+    return userId === null ? null : loaders.userById.load(userId);
+  }
+
+  @Query(() => UserPage, { description: 'Every user, by id, a page at a time. ADMIN only.' })
+  @Authorized(Role.ADMIN)
+  async users(@Args(() => UsersArgs) { page, size }: UsersArgs, @Ctx() { em }: Context): Promise<UserPage> {
+    const [items, total] = await em.findAndCount(User, {}, { orderBy: { id: 'asc' }, limit: size, offset: (page - 1) * size });
+    return { items, total, page, size };
+  }
+
+  @FieldResolver(() => [ApiKey], { description: "The user's API keys: the user themself or an ADMIN." })
+  @Authorized(selfOrAdmin("see a user's API keys", ({ root }) => (root as User).id))
+  async apiKeys(@Root() user: User, @Ctx() { loaders }: Context): Promise<ApiKey[]> {
+    return loaders.apiKeysByOwner.load(user.id);
+  }
+
+  @Mutation(() => User, { description: 'ADMIN only.' })
+  @Authorized(Role.ADMIN)
+  async createUser(@Arg('input', () => CreateUserInput) input: CreateUserInput, @Ctx() { em }: Context): Promise<User> {
+    return createUser(em, input);
+  }
+
+  @Mutation(() => User, { description: 'The user themself or an ADMIN; only an ADMIN may change a role.' })
+  @Authorized(
+    selfOrAdmin('update a user', ({ args }) => args.id),
+    (viewer, { args }) => viewer.role === Role.ADMIN || !args.input?.role || 'only an ADMIN may change a role.',
+  )
+  async updateUser(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateUserInput) input: UpdateUserInput,
+    @Ctx() { em }: Context,
+  ): Promise<User> {
+    const userId = parseId(id);
+    const user = userId === null ? null : await em.findOne(User, userId);
+    if (!user) throw Errors.notFound('User', id);
+    return updateUser(em, user, input);
+  }
+
+  @Mutation(() => Boolean, { description: 'ADMIN only. Deletes the user and their API keys; false when there was no such user.' })
+  @Authorized(Role.ADMIN)
+  async deleteUser(@Arg('id', () => ID) id: string, @Ctx() { em, viewer }: Context): Promise<boolean> {
+    const userId = parseId(id);
+    if (userId === viewer!.userId) throw Errors.badInput([{ field: 'id', message: 'an ADMIN cannot delete themself' }]);
+    if (userId === null) return false;
+    return em.transactional(async (tx) => {
+      const user = await tx.findOne(User, userId);
+      if (!user) return false;
+      // Removed through the unit of work, not only by ON DELETE CASCADE: the ORM then sees every
+      // removed key, so whatever listens to its changes (cache eviction) learns of them too.
+      tx.remove(await tx.find(ApiKey, { owner: user }));
+      tx.remove(user);
+      return true;
+    });
+  }
+}
