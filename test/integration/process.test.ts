@@ -1,0 +1,68 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../helpers/free-port';
+import { GraphQLClient } from '../helpers/graphql-client';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** The real entry point, as `npm start` runs it, in a child process. */
+function startMain(env: Record<string, string>): { child: ChildProcess; output: () => string; waitFor: (re: RegExp, ms?: number) => Promise<RegExpMatchArray> } {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const waitFor = (re: RegExp, ms = 20_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const started = Date.now();
+      const tick = () => {
+        const m = out.match(re);
+        if (m) return resolve(m);
+        if (child.exitCode !== null) return reject(new Error(`exited ${child.exitCode}: ${out}`));
+        if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${re}: ${out}`));
+        setTimeout(tick, 50);
+      };
+      tick();
+    });
+  return { child, output: () => out, waitFor };
+}
+
+describe('the server process (npm start)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gql-main-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('on an empty database in development: migrates, prints the Sandbox URL and a working header, stops on SIGTERM', async () => {
+    const port = await freePort();
+    const main = startMain({ NODE_ENV: 'development', PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'app.db')}`, LOG_LEVEL: 'warn' });
+    try {
+      const [, url] = await main.waitFor(/Apollo Sandbox: open (\S+)/);
+      const [, key] = await main.waitFor(/"Authorization": "Bearer (gqk_[^"]+)"/);
+      expect(url).toBe(`http://localhost:${port}/graphql`);
+      const me = await new GraphQLClient(`http://127.0.0.1:${port}/graphql`, key).ok<{ me: { email: string; role: string } }>('{ me { email role } }');
+      expect(me.me).toEqual({ email: 'admin@example.com', role: 'ADMIN' });
+
+      const started = Date.now();
+      const exited = new Promise<number | null>((resolve) => main.child.once('exit', (code) => resolve(code)));
+      main.child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      main.child.kill('SIGKILL');
+    }
+  });
+
+  it('exits non-zero with the variable named when the configuration is bad', async () => {
+    const main = startMain({ PORT: 'abc', DATABASE_URL: `sqlite:${join(dir, 'bad.db')}` });
+    const code = await new Promise<number | null>((resolve) => main.child.once('exit', resolve));
+    expect(code).not.toBe(0);
+    expect(main.output()).toContain('PORT must be a port number (0-65535), got: "abc"');
+  });
+});

@@ -1,0 +1,102 @@
+import { ConfigError, loadConfig, parseDatabaseUrl } from '../../src/config';
+
+const messageOf = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('loadConfig', () => {
+  it('has the contract defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 4000,
+      databaseUrl: 'sqlite:data/app.db',
+      database: { driver: 'sqlite', dbName: 'data/app.db' },
+      nodeEnv: 'development',
+      sandbox: true,
+      introspection: true,
+      cache: { enabled: true, defaultTtlSeconds: 300, maxItems: 10_000, redis: undefined },
+    });
+    expect([...c.logCategories]).toEqual([]);
+  });
+
+  it('is frozen', () => {
+    const c = loadConfig({});
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.cache)).toBe(true);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT must be a port number (0-65535), got: "abc"'],
+    [{ PORT: '70000' }, 'PORT must be a port number (0-65535), got: "70000"'],
+    [{ REDIS_PORT: 'abc' }, 'REDIS_PORT must be a port number (1-65535), got: "abc"'],
+    [{ CACHE_ENABLED: 'maybe' }, 'CACHE_ENABLED must be a boolean (true/false), got: "maybe"'],
+    [{ REDIS_ENABLED: 'yes please' }, 'REDIS_ENABLED must be a boolean (true/false), got: "yes please"'],
+    [{ CACHE_DEFAULT_TTL: '-5' }, 'CACHE_DEFAULT_TTL must be a number of seconds (1-31536000), got: "-5"'],
+    [{ CACHE_MAX_ITEMS: '0' }, 'CACHE_MAX_ITEMS must be an entry count (1-100000000), got: "0"'],
+    [{ REDIS_DB: '16' }, 'REDIS_DB must be a database index (0-15), got: "16"'],
+    [{ DATABASE_URL: 'mysql://localhost/db' }, 'DATABASE_URL must start with "sqlite:" or "postgres://", got: "mysql://localhost/db"'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV must be development, production or test, got: "staging"'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+  ])('refuses %p naming the variable', (env, expected) => {
+    expect(messageOf(env)).toContain(expected);
+  });
+
+  it('lists every bad variable at once', () => {
+    const message = messageOf({ PORT: 'x', CACHE_ENABLED: 'x' });
+    expect(message).toContain('PORT must be');
+    expect(message).toContain('CACHE_ENABLED must be');
+  });
+
+  it('never echoes a database password', () => {
+    expect(messageOf({ DATABASE_URL: 'mysql://u:hunter2@h/db' })).not.toContain('hunter2');
+  });
+
+  it('builds the Redis URL from its parts, with a password of any characters', () => {
+    const c = loadConfig({ REDIS_ENABLED: 'true', REDIS_HOST: 'cache', REDIS_PORT: '6380', REDIS_PASSWORD: 'p@ss:w/rd#1%', REDIS_DB: '2' });
+    const url = new URL(c.cache.redis!.url);
+    expect(url.hostname).toBe('cache');
+    expect(url.port).toBe('6380');
+    expect(decodeURIComponent(url.password)).toBe('p@ss:w/rd#1%');
+    expect(url.pathname).toBe('/2');
+  });
+
+  it('lets REDIS_URL win over the parts', () => {
+    const c = loadConfig({ REDIS_ENABLED: 'true', REDIS_URL: 'redis://r:1234/3', REDIS_HOST: 'other' });
+    expect(c.cache.redis!.url).toBe('redis://r:1234/3');
+  });
+
+  it('has no Redis unless REDIS_ENABLED', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://r:1234' }).cache.redis).toBeUndefined();
+  });
+
+  it('turns Sandbox and introspection off in production unless enabled', () => {
+    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ sandbox: false, introspection: false });
+    expect(loadConfig({ NODE_ENV: 'production', INTROSPECTION_ENABLED: 'true', SANDBOX_ENABLED: 'true' })).toMatchObject({ sandbox: true, introspection: true });
+  });
+
+  it('parses LOG_CATEGORIES case-insensitively', () => {
+    expect([...loadConfig({ LOG_CATEGORIES: 'cache, Requests' }).logCategories]).toEqual(['CACHE', 'REQUESTS']);
+  });
+});
+
+describe('parseDatabaseUrl', () => {
+  it.each([
+    ['sqlite:data/app.db', { driver: 'sqlite', dbName: 'data/app.db' }],
+    ['sqlite:/var/lib/app.db', { driver: 'sqlite', dbName: '/var/lib/app.db' }],
+    ['sqlite::memory:', { driver: 'sqlite', dbName: ':memory:' }],
+    ['postgres://u:p@h:5432/db', { driver: 'postgresql', clientUrl: 'postgres://u:p@h:5432/db' }],
+    ['postgresql://h/db', { driver: 'postgresql', clientUrl: 'postgresql://h/db' }],
+  ])('%s', (url, expected) => {
+    expect(parseDatabaseUrl(url)).toEqual(expected);
+  });
+
+  it('refuses an empty sqlite path', () => {
+    expect(() => parseDatabaseUrl('sqlite:')).toThrow('DATABASE_URL must name a file');
+  });
+});
