@@ -7,21 +7,27 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import { MikroORM } from '@mikro-orm/core';
-import { Authenticator } from './auth/authenticator';
+import { Authenticator, lookupKeyByHash, type KeyLookup, type KeyLookupFn } from './auth/authenticator';
 import { createFirstAdmin, ensureSeedAdmin } from './bootstrap';
+import { cachePlugin, type CacheEvent } from './cache';
+import { createCacheStack, type CacheStack } from './cache-setup';
 import type { Config } from './config';
 import { createContext, type Context } from './context';
 import { errorLoggingPlugin } from './http/error-logging.plugin';
 import { createExpressApp } from './http/express-app';
 import { formatError } from './http/format-error';
 import { createLogger, type Logger } from './logger';
+import { CacheEvictionSubscriber } from './invalidation/eviction.subscriber';
 import { createOrmOptions } from './mikro-orm.config';
+import { Namespaces } from './modules/namespaces';
 import { buildAppSchema } from './schema';
 
 export interface AppOptions {
   logger?: Logger;
   /** Called with every SQL statement the ORM sends (tests and benchmarks count them). */
   onQuery?: (sql: string) => void;
+  /** Observes cache lookups, evictions and store errors. */
+  onCacheEvent?: (event: CacheEvent) => void;
 }
 
 export interface App {
@@ -29,6 +35,8 @@ export interface App {
   readonly orm: MikroORM;
   readonly httpServer: Server;
   readonly logger: Logger;
+  /** The cache, when CACHE_ENABLED. */
+  readonly cache: CacheStack | null;
   /** Set when this start created the first admin (development, empty database): its secret, shown once. */
   readonly firstAdminSecret: string | null;
   /** Listens on `port` (default: config.port; 0 picks a free one) and resolves with the URL of /graphql. */
@@ -43,7 +51,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const orm = await MikroORM.init(createOrmOptions({ database: config.database }));
   if (options.onQuery) watchQueries(orm, options.onQuery);
   let shuttingDown = false;
+  let cache: CacheStack | null = null;
   try {
+    if (config.cache.enabled) {
+      cache = await createCacheStack({ config: config.cache, logger, logLookups: config.logCategories.has('CACHE'), onEvent: options.onCacheEvent });
+      const { cache: runtime } = cache;
+      // Every committed change of a User or an ApiKey evicts what it made stale, whatever wrote it.
+      orm.em.getEventManager().registerSubscriber(new CacheEvictionSubscriber((namespaces) => runtime.invalidate(namespaces)));
+    }
     await orm.getMigrator().up();
     const em = orm.em.fork();
     if (config.seedAdminApiKey) await ensureSeedAdmin(em, config.seedAdminApiKey);
@@ -55,6 +70,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutSeconds * 1000 }),
       config.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
       errorLoggingPlugin(logger),
+      ...(cache ? [cachePlugin<Context>(cache.cache)] : []),
     ];
     const apollo = new ApolloServer<Context>({
       schema,
@@ -66,7 +82,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     await apollo.start();
 
-    const authenticator = new Authenticator(logger);
+    const authenticator = cache ? cachedAuthenticator(cache, logger, config.cache.defaultTtlSeconds) : new Authenticator(logger);
     const graphql = expressMiddleware(apollo, {
       context: async ({ req }) =>
         createContext({ em: orm.em, authenticator, logger }, { get: (name) => headerOf(req.headers[name]) }),
@@ -78,7 +94,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       readiness: async () => ({
         ready: !shuttingDown && (await orm.isConnected()),
         database: config.database.driver,
-        cache: config.cache.enabled ? 'memory' : 'disabled',
+        cache: cache ? cache.backend() : 'disabled',
       }),
     });
     httpServer.on('request', express);
@@ -88,6 +104,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       orm,
       httpServer,
       logger,
+      cache,
       firstAdminSecret,
       async listen(port = config.port) {
         await new Promise<void>((resolve, reject) => {
@@ -106,12 +123,30 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         shuttingDown = true;
         await apollo.stop(); // drains the HTTP server first
         await orm.close(true);
+        await cache?.close();
       },
     };
   } catch (err) {
     await orm.close(true);
+    await cache?.close();
     throw err;
   }
+}
+
+/**
+ * Authentication through the cache: a hit costs no SQL. The entry lives in the key's own namespace,
+ * evicted when the key is revoked or deleted and when its owner's role changes. Unknown keys are not
+ * stored (a flood of random keys must not fill the cache).
+ */
+function cachedAuthenticator(stack: CacheStack, logger: Logger, maxAge: number): Authenticator {
+  const lookup: KeyLookupFn = async (em, secretHash) => {
+    const result = await stack.cache.cached(
+      { coordinate: 'Auth.apiKey', scope: 'PUBLIC', args: { secretHash }, namespaces: [Namespaces.auth(secretHash)], maxAge, shouldStore: (plain) => plain !== null },
+      () => lookupKeyByHash(em, secretHash),
+    );
+    return result.value as KeyLookup | null;
+  };
+  return new Authenticator(logger, lookup, (viewer) => stack.cache.invalidate([Namespaces.apiKeys(viewer.userId)]));
 }
 
 function headerOf(value: string | string[] | undefined): string | undefined {

@@ -39,6 +39,8 @@ export class Authenticator {
   constructor(
     private readonly logger: Logger,
     private readonly lookup: KeyLookupFn = lookupKeyByHash,
+    /** Called after lastUsedAt was written (the key list of its owner changed). */
+    private readonly onTouched: (viewer: Viewer) => Promise<void> = async () => {},
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -63,6 +65,7 @@ export class Authenticator {
         },
         { lastUsedAt: new Date(now) },
       );
+      await this.onTouched(viewer);
     } catch (err) {
       // Bookkeeping must never fail a request.
       this.logger.warn({ err, apiKeyId: viewer.apiKeyId }, 'could not record lastUsedAt');

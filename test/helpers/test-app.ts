@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { createApp, type App } from '../../src/app';
+import { createApp, type App, type AppOptions } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createScratchDatabase, type DatabaseKind, type ScratchDatabase } from './databases';
 import { GraphQLClient } from './graphql-client';
@@ -29,6 +29,9 @@ export interface TestAppOptions {
   /** Reuse this database (several instances on one database); otherwise a scratch one is made and dropped. */
   databaseUrl?: string;
   env?: Record<string, string>;
+  /** Collects the app's log lines (JSON) here instead of discarding them. */
+  logLines?: string[];
+  onCacheEvent?: AppOptions['onCacheEvent'];
 }
 
 let userCounter = 0;
@@ -45,7 +48,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...options.env,
   });
   const sql: string[] = [];
-  const app = await createApp(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), onQuery: (q) => sql.push(q) });
+  const logger = options.logLines
+    ? pino({ level: 'info' }, { write: (line: string) => void options.logLines!.push(line) })
+    : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const app = await createApp(config, { logger, onQuery: (q) => sql.push(q), onCacheEvent: options.onCacheEvent });
   const { url, port } = await app.listen(0);
   const client = (key?: string) => new GraphQLClient(url, key);
   const admin = client(adminKey);

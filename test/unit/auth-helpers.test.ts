@@ -33,7 +33,8 @@ describe('parseId', () => {
   it.each([
     ['1', 1],
     ['42', 42],
-    [' 7 ', 7],
+    [' 7 ', null],
+    ['07', null],
     ['0', null],
     ['-1', null],
     ['1.5', null],

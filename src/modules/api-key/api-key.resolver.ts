@@ -1,8 +1,10 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { selfOrAdmin } from '../../auth/auth-checker';
+import { CacheControl } from '../../cache';
 import type { Context } from '../../context';
 import { Errors } from '../../errors';
 import { parseId } from '../../ids';
+import { Namespaces } from '../namespaces';
 import { Role, User } from '../user/user.entity';
 import { ApiKey } from './api-key.entity';
 import { issueApiKey } from './api-key.service';
@@ -12,6 +14,7 @@ import { CreateApiKeyArgs, CreatedApiKey } from './api-key.types';
 export class ApiKeyResolver {
   @Query(() => [ApiKey], { description: "The caller's API keys; an ADMIN may name another user." })
   @Authorized(selfOrAdmin("list another user's API keys", ({ args }) => args.userId))
+  @CacheControl<Context>({ scope: 'PRIVATE', namespace: ({ args, context }) => Namespaces.apiKeys(args.userId ?? context.viewer!.userId) })
   async apiKeys(
     @Arg('userId', () => ID, { nullable: true }) userId: string | null | undefined,
     @Ctx() { viewer, loaders }: Context,

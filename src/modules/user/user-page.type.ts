@@ -1,7 +1,8 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, Int, ObjectType } from 'type-graphql';
 import { User } from './user.entity';
 
-@ObjectType({ description: 'One page of users.' })
+@ObjectType({ description: 'One page of users.', simpleResolvers: true })
+@Directive('@cacheControl(inheritMaxAge: true)')
 export class UserPage {
   @Field(() => [User])
   items!: User[];

@@ -1,5 +1,5 @@
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
-import { GraphQLISODateTime, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, GraphQLISODateTime, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum Role {
   USER = 'USER',
@@ -8,7 +8,8 @@ export enum Role {
 
 registerEnumType(Role, { name: 'Role', description: 'What a user may do: ADMIN manages every user and key.' });
 
-@ObjectType({ description: 'A person who calls the API with one of their API keys.' })
+@ObjectType({ description: 'A person who calls the API with one of their API keys.', simpleResolvers: true })
+@Directive('@cacheControl(inheritMaxAge: true)')
 @Entity({ tableName: 'users' })
 export class User {
   [OptionalProps]?: 'role' | 'createdAt' | 'updatedAt';

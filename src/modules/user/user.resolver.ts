@@ -1,9 +1,11 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { selfOrAdmin } from '../../auth/auth-checker';
+import { CacheControl } from '../../cache';
 import type { Context } from '../../context';
 import { Errors } from '../../errors';
 import { parseId } from '../../ids';
 import { ApiKey } from '../api-key/api-key.entity';
+import { Namespaces } from '../namespaces';
 import { UserPage } from './user-page.type';
 import { Role, User } from './user.entity';
 import { CreateUserInput, UpdateUserInput, UsersArgs } from './user.inputs';
@@ -13,6 +15,7 @@ import { createUser, updateUser } from './user.service';
 export class UserResolver {
   @Query(() => User, { description: 'The authenticated user.' })
   @Authorized()
+  @CacheControl<Context>({ scope: 'PRIVATE', namespace: ({ context }) => Namespaces.user(context.viewer!.userId) })
   async me(@Ctx() { viewer, loaders }: Context): Promise<User> {
     const user = await loaders.userById.load(viewer!.userId);
     if (!user) throw Errors.unauthenticated(); // deleted between authentication and now
@@ -21,6 +24,7 @@ export class UserResolver {
 
   @Query(() => User, { nullable: true, description: 'A user by id; null when there is none.' })
   @Authorized()
+  @CacheControl<Context>({ scope: 'PUBLIC', namespace: ({ args }) => Namespaces.userSingle(args.id) })
   async user(@Arg('id', () => ID) id: string, @Ctx() { loaders }: Context): Promise<User | null> {
     const userId = parseId(id);
     return userId === null ? null : loaders.userById.load(userId);
@@ -28,6 +32,7 @@ export class UserResolver {
 
   @Query(() => UserPage, { description: 'Every user, by id, a page at a time. ADMIN only.' })
   @Authorized(Role.ADMIN)
+  @CacheControl({ scope: 'PUBLIC', namespace: Namespaces.usersList })
   async users(@Args(() => UsersArgs) { page, size }: UsersArgs, @Ctx() { em }: Context): Promise<UserPage> {
     const [items, total] = await em.findAndCount(User, {}, { orderBy: { id: 'asc' }, limit: size, offset: (page - 1) * size });
     return { items, total, page, size };
@@ -35,6 +40,7 @@ export class UserResolver {
 
   @FieldResolver(() => [ApiKey], { description: "The user's API keys: the user themself or an ADMIN." })
   @Authorized(selfOrAdmin("see a user's API keys", ({ root }) => (root as User).id))
+  @CacheControl<Context>({ scope: 'PUBLIC', namespace: ({ root }) => Namespaces.apiKeys((root as User).id) })
   async apiKeys(@Root() user: User, @Ctx() { loaders }: Context): Promise<ApiKey[]> {
     return loaders.apiKeysByOwner.load(user.id);
   }

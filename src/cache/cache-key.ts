@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import type { CacheScope } from './types';
+
+/** Default first segment of every key this module writes. */
+export const defaultKeyPrefix = 'gqlc';
+
+/**
+ * A canonical JSON text of resolver arguments: object keys sorted at every depth, `undefined`
+ * properties left out (a missing argument equals an absent one; graphql-js has already filled in
+ * declared defaults, so a missing argument and its default are the same too), types kept (`"1"` and
+ * `1` differ, `null` differs from absent).
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : JSON.stringify(String(value));
+    case 'bigint':
+      return `${value}n`;
+    case 'object': {
+      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+      if (value instanceof Date) return JSON.stringify(value.toISOString());
+      const entries = Object.keys(value)
+        .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+        .sort()
+        .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+      return `{${entries.join(',')}}`;
+    }
+    default:
+      return 'null'; // undefined, functions, symbols: not argument values
+  }
+}
+
+function sha256(text: string, length: number): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, length);
+}
+
+/** A stable hash of resolver arguments (see {@link canonicalJson}). */
+export function hashArgs(args: unknown): string {
+  return sha256(canonicalJson(args ?? {}), 43);
+}
+
+export interface CacheKeyParts {
+  prefix?: string;
+  /** Schema coordinate of the resolver: `Query.users`, `User.apiKeys`. */
+  coordinate: string;
+  scope: CacheScope;
+  /** Who the entry belongs to, for PRIVATE scope (the user id); ignored for PUBLIC. */
+  subject: string | null;
+  args: unknown;
+  /** The current generation tokens of the entry's namespaces (and the global epoch), in a fixed order. */
+  generations: readonly string[];
+}
+
+/**
+ * `{prefix}:{coordinate}:{subject}:{hash(args)}:{hash(generations)}`. The subject is hashed, so user
+ * ids never appear in keys; PUBLIC entries share the subject `public`. Evicting a namespace changes its
+ * generation, so every key that depended on it changes and the old entries are simply never read again.
+ */
+export function buildCacheKey(parts: CacheKeyParts): string {
+  const subject = parts.scope === 'PUBLIC' ? 'public' : `u-${sha256(`subject:${parts.subject ?? ''}`, 22)}`;
+  const generations = sha256(parts.generations.join('\n'), 16);
+  return `${parts.prefix ?? defaultKeyPrefix}:${parts.coordinate}:${subject}:${hashArgs(parts.args)}:${generations}`;
+}

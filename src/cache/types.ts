@@ -1,0 +1,42 @@
+/** Who may share an entry: PRIVATE entries are keyed by the caller, PUBLIC ones by nobody. */
+export type CacheScope = 'PUBLIC' | 'PRIVATE';
+
+/** How one cached resolver was answered. */
+export type CacheFieldStatus = 'HIT' | 'MISS' | 'BYPASS';
+
+/** The status of a whole response: HIT when every cached resolver hit, MISS when all missed, PARTIAL for a mix, BYPASS when the request asked for no-cache. */
+export type CacheStatus = 'HIT' | 'MISS' | 'PARTIAL' | 'BYPASS';
+
+/** One cached resolver's line in `extensions.cache.fields`. */
+export interface CacheFieldReport {
+  /** Response path, e.g. `users` or `users.items.3.apiKeys`. */
+  path: string;
+  status: CacheFieldStatus;
+  scope: CacheScope;
+  /** Seconds the entry lives. */
+  maxAge: number;
+  /** Seconds since the entry was stored (0 on a miss). */
+  age: number;
+}
+
+/** `extensions.cache` of a response. */
+export interface CacheReport {
+  status: CacheStatus;
+  hits: number;
+  misses: number;
+  fields: CacheFieldReport[];
+}
+
+/** The logger the cache writes to: a subset of pino's, so a pino logger fits as it is. */
+export interface CacheLogger {
+  debug?(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error?(obj: object, msg: string): void;
+}
+
+/** What the cache tells observers (metrics, tests): one event per lookup, eviction or store failure. */
+export type CacheEvent =
+  | { type: 'lookup'; coordinate: string; status: CacheFieldStatus; ms: number }
+  | { type: 'evict'; namespace: string }
+  | { type: 'store-error'; operation: string; error: unknown };

@@ -1,0 +1,111 @@
+import { createRedisStore, type RedisStore } from '../../src/cache/store';
+import { sharedRedisUrl, startRedisServer, type TestRedisServer } from '../helpers/redis-server';
+import { describeCacheStore } from './cache-store.contract';
+
+const timeoutMs = 1000;
+let own: TestRedisServer;
+
+beforeAll(async () => {
+  own = await startRedisServer();
+});
+afterAll(async () => {
+  await own?.stop();
+});
+
+/** REDIS_URL when CI provides one, else this file's own server. */
+const contractUrl = () => sharedRedisUrl() ?? own.url;
+
+async function connected(store: RedisStore): Promise<RedisStore> {
+  await store.ping();
+  return store;
+}
+
+describeCacheStore('redis', (namespace) => connected(createRedisStore({ url: contractUrl(), namespace, timeoutMs })));
+
+describe('redis store', () => {
+  const opened: RedisStore[] = [];
+  const open = async (url: string, namespace?: string) => {
+    const store = createRedisStore({ url, namespace, timeoutMs });
+    opened.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()));
+  });
+
+  /** Calls of `command` Redis has served so far (INFO commandstats). */
+  async function commandCalls(store: RedisStore, command: string): Promise<number> {
+    const info = await store.getClient().info('commandstats');
+    return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+  }
+
+  it('reads many keys with one MGET', async () => {
+    const store = await connected(await open(own.url));
+    await store.set('a', 1, 60);
+    await store.set('b', 2, 60);
+    const [mgetBefore, getBefore] = [await commandCalls(store, 'mget'), await commandCalls(store, 'get')];
+    expect(await store.getMany(['a', 'missing', 'b'])).toEqual([1, undefined, 2]);
+    expect(await commandCalls(store, 'mget')).toBe(mgetBefore + 1);
+    expect(await commandCalls(store, 'get')).toBe(getBefore);
+  });
+
+  it('stores keys as {namespace}::{key} with the TTL in Redis', async () => {
+    const store = await connected(await open(own.url, 'ttl-check'));
+    await store.set('k', { v: 1 }, 30);
+    const client = store.getClient();
+    // One prefix (not `ttl-check:ttl-check::k`, STACK.md pitfall 7), Keyv's envelope as plain JSON.
+    expect(JSON.parse((await client.get('ttl-check::k')) ?? 'null')).toEqual({ value: { v: 1 }, expires: expect.any(Number) });
+    const pttl = await client.pTTL('ttl-check::k');
+    expect(pttl).toBeGreaterThan(28_000);
+    expect(pttl).toBeLessThanOrEqual(30_000);
+  });
+
+  describe('with a password of special characters', () => {
+    const password = 'p@ss:w/rd#1';
+    let secured: TestRedisServer;
+    beforeAll(async () => {
+      secured = await startRedisServer({ password });
+    });
+    afterAll(async () => {
+      await secured?.stop();
+    });
+
+    it('connects when the password is percent-encoded in the URL', async () => {
+      expect(secured.url).toBe(`redis://:${encodeURIComponent(password)}@127.0.0.1:${secured.port}`);
+      const store = await connected(await open(secured.url));
+      await store.set('k', 'secret', 60);
+      expect(await store.get('k')).toBe('secret');
+    });
+
+    it('with a wrong password: creation does not throw, ping rejects, calls reject fast', async () => {
+      const store = await open(`redis://:wrong@127.0.0.1:${secured.port}`);
+      await expect(store.ping()).rejects.toThrow();
+      const started = Date.now();
+      await expect(store.get('k')).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(500);
+    });
+  });
+
+  it('never throws at creation when Redis is down; ping rejects within its timeout and calls reject', async () => {
+    const down = await startRedisServer();
+    await down.stop();
+    const store = await open(down.url);
+    const started = Date.now();
+    await expect(store.ping()).rejects.toThrow();
+    await expect(store.get('k')).rejects.toThrow();
+    await expect(store.set('k', 1, 60)).rejects.toThrow();
+    await expect(store.getMany(['k'])).rejects.toThrow();
+    await expect(store.clear()).rejects.toThrow('Redis is not connected');
+    expect(Date.now() - started).toBeLessThan(timeoutMs + 500);
+  });
+
+  it('rejects options with messages that say how to fix them', () => {
+    expect(() => createRedisStore({ url: 'http://:secret@localhost:6379', timeoutMs })).toThrow(
+      '`url` must be a redis:// or rediss:// URL (percent-encode special characters of the password), got: http://:***@localhost:6379',
+    );
+    expect(() => createRedisStore({ url: 'not a url', timeoutMs })).toThrow('got: a string that is not a URL');
+    expect(() => createRedisStore({ url: own.url, timeoutMs: 0 })).toThrow(
+      '`timeoutMs` must be a finite number of milliseconds greater than 0, got: 0',
+    );
+  });
+});
