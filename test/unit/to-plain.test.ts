@@ -1,0 +1,37 @@
+import { buildSchema } from 'graphql';
+import { toPlain } from '../../src/cache';
+
+const schema = buildSchema(`
+  scalar DateTimeISO
+  type Owner { id: ID! name: String }
+  type Key { id: ID! createdAt: DateTimeISO! lastUsedAt: DateTimeISO owner: Owner! tags: [String!]! }
+  type Query { keys: [Key!]! }
+`);
+const keysType = schema.getQueryType()!.getFields().keys!.type;
+
+describe('toPlain', () => {
+  it('keeps exactly the schema fields, Dates as ISO strings, nulls as null', () => {
+    class KeyEntity {
+      id = 1;
+      createdAt = new Date('2026-01-02T03:04:05.678Z');
+      lastUsedAt = null;
+      secretHash = 'must not be stored';
+      owner = { id: 9, name: 'x', password: 'nope' };
+      tags = ['a'];
+      helper() {
+        return 1;
+      }
+    }
+    const plain = toPlain([new KeyEntity()], keysType);
+    expect(plain).toEqual([{ id: 1, createdAt: '2026-01-02T03:04:05.678Z', lastUsedAt: null, owner: { id: 9, name: 'x' }, tags: ['a'] }]);
+    expect(JSON.stringify(plain)).not.toMatch(/secretHash|password|helper/);
+  });
+
+  it('leaves out fields a field resolver computes, and survives cycles', () => {
+    const owner: Record<string, unknown> = { id: 1 };
+    const key = { id: 2, createdAt: new Date(0), owner, tags: [] };
+    owner.name = 'n';
+    (owner as { self?: unknown }).self = key;
+    expect(toPlain(key, schema.getType('Key') as never)).toEqual({ id: 2, createdAt: '1970-01-01T00:00:00.000Z', owner: { id: 1, name: 'n' }, tags: [] });
+  });
+});
