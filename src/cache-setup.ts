@@ -35,20 +35,28 @@ export async function createCacheStack({ config, logger, logLookups, onEvent }: 
   const memory = createMemoryStore({ maxItems: config.maxItems });
   let store: CacheStore = memory;
   let failover: FailoverStore | undefined;
+  let runtime: ResolverCache<Context> | undefined;
   if (config.redis) {
     const redis = createRedisStore({ url: config.redis.url, timeoutMs: config.redis.timeoutMs, logger: cacheLogger });
-    failover = createFailoverStore({ primary: redis, fallback: memory, timeoutMs: config.redis.timeoutMs, logger: cacheLogger });
+    failover = createFailoverStore({
+      primary: redis,
+      fallback: memory,
+      timeoutMs: config.redis.timeoutMs,
+      logger: cacheLogger,
+      // Evictions that could not reach Redis are written before Redis serves a read again.
+      onRecover: (primary) => runtime?.replayEvictions(primary),
+    });
     store = failover;
-    await waitForBackend(failover, 'redis', 1000);
   }
-  const cache = createResolverCache<Context>({
+  const cache = (runtime = createResolverCache<Context>({
     store,
     defaultMaxAge: config.defaultTtlSeconds,
     getSubject: (context) => context.viewer?.userId,
     logger: cacheLogger,
     logLookups,
     onEvent,
-  });
+  }));
+  if (failover) await waitForBackend(failover, 'redis', 1000);
   return {
     cache,
     backend: () => failover?.backend ?? 'memory',

@@ -31,6 +31,17 @@ export interface FailoverStoreOptions<P extends PingableCacheStore = PingableCac
   minBackoffMs?: number;
   /** Longest delay between probes (the delay doubles after each failed probe), in **milliseconds**. Default {@link defaultMaxBackoffMs}. */
   maxBackoffMs?: number;
+  /**
+   * While healthy, the primary is pinged this often (**milliseconds**), so an instance with no traffic
+   * still notices an outage (and later recovers through `onRecover`). Default {@link defaultHealthCheckIntervalMs}; 0 turns it off.
+   */
+  healthCheckIntervalMs?: number;
+  /**
+   * Longest life, in **seconds**, of what is written to the fallback while the primary is away. The
+   * fallback is private to this process and cannot see other instances' evictions, so its entries are
+   * kept short. Default {@link defaultFallbackMaxTtlSeconds}.
+   */
+  fallbackMaxTtlSeconds?: number;
 }
 
 /** A {@link CacheStore} that never fails and never waits on the primary longer than its deadline. */
@@ -48,7 +59,11 @@ export const defaultFailoverTimeoutMs = 50;
 /** Default first delay between probes, in milliseconds. */
 export const defaultMinBackoffMs = 100;
 /** Default longest delay between probes, in milliseconds. */
-export const defaultMaxBackoffMs = 2000;
+export const defaultMaxBackoffMs = 1000;
+/** Default interval of health pings while healthy, in milliseconds. */
+export const defaultHealthCheckIntervalMs = 1000;
+/** Default longest life of a fallback entry during an outage, in seconds. */
+export const defaultFallbackMaxTtlSeconds = 10;
 
 /**
  * Wraps a primary (Redis) store with deadlines and a fallback (memory) store.
@@ -86,6 +101,24 @@ type Health = 'starting' | 'unhealthy' | 'recovering' | 'healthy';
 
 type Resolved<P extends PingableCacheStore> = FailoverStoreOptions<P> & Required<Pick<FailoverStoreOptions<P>, 'timeoutMs' | 'minBackoffMs' | 'maxBackoffMs'>>;
 
+/** The fallback as writes see it: TTLs capped, since the fallback cannot see other instances' evictions. */
+function capTtl(store: CacheStore, maxTtlSeconds: number): CacheStore {
+  const cap = (ttl: number) => Math.min(ttl, maxTtlSeconds);
+  return {
+    name: store.name,
+    get: (key) => store.get(key),
+    getMany: (keys) => store.getMany(keys),
+    set: (key, value, ttl) => store.set(key, value, cap(ttl)),
+    setMany: (entries) => {
+      const capped = entries.map((e) => ({ ...e, ttlSeconds: cap(e.ttlSeconds) }));
+      return store.setMany ? store.setMany(capped) : Promise.all(capped.map((e) => store.set(e.key, e.value, e.ttlSeconds))).then(() => undefined);
+    },
+    delete: (key) => store.delete(key),
+    clear: () => store.clear(),
+    close: () => store.close(),
+  };
+}
+
 class FailoverCacheStore<P extends PingableCacheStore> implements FailoverStore {
   readonly name = 'failover';
   #health: Health = 'starting';
@@ -97,10 +130,27 @@ class FailoverCacheStore<P extends PingableCacheStore> implements FailoverStore 
   #recoverFailureLogged = false;
   #downSince: number | undefined;
   readonly #listeners = new Set<(backend: CacheBackend) => void>();
+  readonly #fallback: CacheStore;
+  #healthTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: Resolved<P>) {
     this.#backoffMs = opts.minBackoffMs;
+    this.#fallback = capTtl(opts.fallback, opts.fallbackMaxTtlSeconds ?? defaultFallbackMaxTtlSeconds);
     this.#schedule(0);
+    const every = opts.healthCheckIntervalMs ?? defaultHealthCheckIntervalMs;
+    if (every > 0) {
+      this.#healthTimer = setInterval(() => void this.#healthCheck(), every);
+      this.#healthTimer.unref();
+    }
+  }
+
+  async #healthCheck(): Promise<void> {
+    if (this.#health !== 'healthy' || this.#closed) return;
+    try {
+      await withDeadline(this.opts.primary.ping(), this.opts.timeoutMs, 'redis ping');
+    } catch (error) {
+      this.#primaryFailed(error);
+    }
   }
 
   get backend(): CacheBackend {
@@ -122,10 +172,14 @@ class FailoverCacheStore<P extends PingableCacheStore> implements FailoverStore 
 
   async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
     assertTtlSeconds(ttlSeconds); // a caller's mistake, whichever backend is up: reject, do not fail over
-    return this.#write('set', (store) => store.set(key, value, ttlSeconds));
+    await this.#write('set', (store) => store.set(key, value, ttlSeconds));
   }
 
   async setMany(entries: { key: string; value: unknown; ttlSeconds: number }[]): Promise<void> {
+    await this.setManyDurably(entries);
+  }
+
+  async setManyDurably(entries: { key: string; value: unknown; ttlSeconds: number }[]): Promise<boolean> {
     for (const entry of entries) assertTtlSeconds(entry.ttlSeconds);
     const setAll = (store: CacheStore) =>
       store.setMany ? store.setMany(entries) : Promise.all(entries.map((e) => store.set(e.key, e.value, e.ttlSeconds))).then(() => undefined);
@@ -133,7 +187,7 @@ class FailoverCacheStore<P extends PingableCacheStore> implements FailoverStore 
   }
 
   async delete(key: string): Promise<void> {
-    return this.#write('delete', (store) => store.delete(key));
+    await this.#write('delete', (store) => store.delete(key));
   }
 
   async clear(): Promise<void> {
@@ -149,13 +203,14 @@ class FailoverCacheStore<P extends PingableCacheStore> implements FailoverStore 
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#healthTimer);
     this.#listeners.clear();
     const { primary, fallback, timeoutMs } = this.opts;
     await Promise.allSettled([withDeadline(primary.close(), timeoutMs, 'redis close'), fallback.close()]);
   }
 
   async #read<R>(label: string, call: (store: CacheStore) => Promise<R>, miss: R): Promise<R> {
-    if (this.#health !== 'healthy') return call(this.opts.fallback);
+    if (this.#health !== 'healthy') return call(this.#fallback);
     try {
       return await withDeadline(call(this.opts.primary), this.opts.timeoutMs, `redis ${label}`);
     } catch (error) {
@@ -164,17 +219,21 @@ class FailoverCacheStore<P extends PingableCacheStore> implements FailoverStore 
     }
   }
 
-  async #write(label: string, call: (store: CacheStore) => Promise<void>): Promise<void> {
+  /** Resolves true when the primary acknowledged the write. */
+  async #write(label: string, call: (store: CacheStore) => Promise<void>): Promise<boolean> {
     const health = this.#health;
+    let durable = false;
     if (health === 'healthy' || health === 'recovering') {
       try {
         await withDeadline(call(this.opts.primary), this.opts.timeoutMs, `redis ${label}`);
-        if (health === 'healthy') return;
+        if (health === 'healthy') return true;
+        durable = true;
       } catch (error) {
         this.#primaryFailed(error);
       }
     }
-    await call(this.opts.fallback);
+    await call(this.#fallback);
+    return durable;
   }
 
   #primaryFailed(error: unknown): void {

@@ -5,7 +5,8 @@
  *   Apollo's plugins; `@CacheControl({ maxAge, scope, namespace })` caches a resolver's result.
  * - Stores: `createMemoryStore`, `createRedisStore`, `createFailoverStore` (Redis with deadlines, memory
  *   while Redis is away).
- * - `cache.invalidate(namespaces)` evicts by bumping namespace generations.
+ * - `@Evicts(...)` on mutations, and `cache.invalidate(namespaces)` / `cache.invalidateNamespace(ns)`
+ *   anywhere, evict by bumping namespace generations (after the commit, never before).
  */
 export { CacheControl, type CacheControlOptions } from './cache-control.decorator';
 export { CacheControlScopeEnum, cacheControlDirective } from './cache-control.directive';
@@ -13,9 +14,13 @@ export { buildCacheKey, canonicalJson, defaultKeyPrefix, hashArgs, type CacheKey
 export { createCacheMiddleware, type NamespaceData, type NamespaceOption } from './cache.middleware';
 export { cachePlugin, wantsBypass, type CachePluginOptions } from './cache.plugin';
 export { CacheTimeoutError, withDeadline } from './deadline';
+export { EvictionJournal, defaultMaxPendingEvictions } from './evictions';
+export { Evicts, type EvictionData, type EvictsOption } from './evicts.decorator';
 export {
   createFailoverStore,
   defaultFailoverTimeoutMs,
+  defaultFallbackMaxTtlSeconds,
+  defaultHealthCheckIntervalMs,
   type CacheBackend,
   type FailoverStore,
   type FailoverStoreOptions,

@@ -28,7 +28,8 @@ export interface NamespaceGenerationsOptions {
  * writer committed, so it reads the new data under its own token.
  */
 export class NamespaceGenerations {
-  private readonly ttlSeconds: number;
+  /** Seconds a token lives. */
+  readonly ttlSeconds: number;
 
   constructor(private readonly options: NamespaceGenerationsOptions) {
     this.ttlSeconds = options.ttlSeconds ?? defaultGenerationTtlSeconds;
@@ -57,16 +58,21 @@ export class NamespaceGenerations {
     return result;
   }
 
-  /** Evicts `namespaces`: a new token for each, in one round trip. */
-  async bump(namespaces: readonly string[]): Promise<void> {
-    if (namespaces.length === 0) return;
-    await this.write([...new Set(namespaces)].map((ns) => ({ key: this.keyOf(ns), value: newToken(), ttlSeconds: this.ttlSeconds })));
+  /**
+   * Evicts `namespaces`: a new token for each, in one round trip. Resolves true when the write is
+   * durable: acknowledged by the shared store (a plain store always is).
+   */
+  async bump(namespaces: readonly string[]): Promise<boolean> {
+    if (namespaces.length === 0) return true;
+    return this.write([...new Set(namespaces)].map((ns) => ({ key: this.keyOf(ns), value: newToken(), ttlSeconds: this.ttlSeconds })));
   }
 
-  private async write(entries: { key: string; value: string; ttlSeconds: number }[]): Promise<void> {
-    const { store } = this.options;
+  private async write(entries: { key: string; value: string; ttlSeconds: number }[]): Promise<boolean> {
+    const store = this.options.store as CacheStore & { setManyDurably?: (e: typeof entries) => Promise<boolean> };
+    if (store.setManyDurably) return store.setManyDurably(entries);
     if (store.setMany) await store.setMany(entries);
     else await Promise.all(entries.map((e) => store.set(e.key, e.value, e.ttlSeconds)));
+    return true;
   }
 }
 

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { buildCacheKey, defaultKeyPrefix } from './cache-key';
+import { EvictionJournal } from './evictions';
 import { NamespaceGenerations } from './namespaces';
 import type { CacheStore } from './store';
 import { jsonClone } from './to-plain';
@@ -25,6 +26,10 @@ export interface ResolverCacheOptions<TContext extends object = object> {
   onEvent?(event: CacheEvent): void;
   /** Milliseconds since the epoch; injectable for tests. Default `Date.now`. */
   now?(): number;
+  /** Bound of the journal of evictions kept while the shared store is away, in namespaces. Default 10,000. */
+  maxPendingEvictions?: number;
+  /** Deadline of replaying that journal, in **milliseconds**. Default 1000. */
+  replayTimeoutMs?: number;
 }
 
 /** One cached computation, as {@link ResolverCache.cached} takes it. */
@@ -69,6 +74,8 @@ interface Envelope {
 export class ResolverCache<TContext extends object = object> {
   readonly defaultMaxAge: number;
   readonly generations: NamespaceGenerations;
+  /** Evictions the shared store has not acknowledged yet; replay them with {@link ResolverCache.replayEvictions}. */
+  readonly journal: EvictionJournal;
   private readonly prefix: string;
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly now: () => number;
@@ -92,6 +99,12 @@ export class ResolverCache<TContext extends object = object> {
       prefix: this.prefix,
       ttlSeconds: options.generationTtlSeconds,
       getMany: (keys) => this.reader.loadMany(keys).then(rethrowErrors),
+    });
+    this.journal = new EvictionJournal({
+      generations: this.generations,
+      maxPending: options.maxPendingEvictions,
+      replayTimeoutMs: options.replayTimeoutMs ?? 1000,
+      logger: options.logger,
     });
   }
 
@@ -139,11 +152,25 @@ export class ResolverCache<TContext extends object = object> {
     return this.finish(call, { value, status: call.bypass ? 'BYPASS' : 'MISS', age: 0 }, started);
   }
 
-  /** Evicts `namespaces`: a new generation for each, so what was cached under them is never read again. */
+  /**
+   * Evicts `namespaces`: a new generation for each, so what was cached under them is never read again.
+   * Never throws: what the shared store could not take is journaled and replayed when it returns.
+   * Call it after the change is committed, never before.
+   */
   async invalidate(namespaces: readonly string[]): Promise<void> {
     if (namespaces.length === 0) return;
-    await this.generations.bump(namespaces);
+    await this.journal.evict(namespaces);
     for (const namespace of namespaces) this.emit({ type: 'evict', namespace });
+  }
+
+  /** One namespace: `invalidateNamespace('users:list')`. */
+  invalidateNamespace(namespace: string): Promise<void> {
+    return this.invalidate([namespace]);
+  }
+
+  /** For the failover store's `onRecover`: writes the journaled evictions to the shared store before it serves reads. */
+  replayEvictions(primary: CacheStore): Promise<void> {
+    return this.journal.replay(primary);
   }
 
   private async singleFlight(key: string, run: () => Promise<unknown>): Promise<unknown> {

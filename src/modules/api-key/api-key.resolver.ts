@@ -1,6 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { selfOrAdmin } from '../../auth/auth-checker';
-import { CacheControl } from '../../cache';
+import { CacheControl, Evicts } from '../../cache';
 import type { Context } from '../../context';
 import { Errors } from '../../errors';
 import { parseId } from '../../ids';
@@ -32,6 +32,7 @@ export class ApiKeyResolver {
 
   @Mutation(() => CreatedApiKey, { description: 'A new key for the caller, or, for an ADMIN, for userId.' })
   @Authorized(selfOrAdmin('create an API key for another user', ({ args }) => args.userId))
+  @Evicts<Context, CreatedApiKey>(({ result }) => [Namespaces.apiKeys(result.apiKey.owner.id), Namespaces.user(result.apiKey.owner.id)])
   async createApiKey(@Args(() => CreateApiKeyArgs) { name, userId }: CreateApiKeyArgs, @Ctx() { em, viewer }: Context): Promise<CreatedApiKey> {
     const ownerId = userId === null || userId === undefined ? viewer!.userId : parseId(userId);
     const owner = ownerId === null ? null : await em.findOne(User, ownerId);
