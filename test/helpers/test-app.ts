@@ -39,7 +39,7 @@ let userCounter = 0;
 /** The real HTTP server from createApp, on a free port, over a fresh database. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const scratch: ScratchDatabase | null = options.databaseUrl ? null : await createScratchDatabase(options.database ?? 'sqlite');
-  const adminKey = `gqk_test_${randomBytes(24).toString('base64url')}`;
+  const adminKey = options.env?.SEED_ADMIN_API_KEY ?? `gqk_test_${randomBytes(24).toString("base64url")}`;
   const config = loadConfig({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
