@@ -16,6 +16,7 @@ import { createContext, type Context } from './context';
 import { errorLoggingPlugin } from './http/error-logging.plugin';
 import { createExpressApp } from './http/express-app';
 import { formatError } from './http/format-error';
+import { createMetrics, type Metrics } from './http/metrics';
 import { createLogger, type Logger } from './logger';
 import { CacheEvictionSubscriber } from './invalidation/eviction.subscriber';
 import { createOrmOptions } from './mikro-orm.config';
@@ -37,6 +38,8 @@ export interface App {
   readonly logger: Logger;
   /** The cache, when CACHE_ENABLED. */
   readonly cache: CacheStack | null;
+  /** Prometheus metrics, served on /metrics. */
+  readonly metrics: Metrics;
   /** Set when this start created the first admin (development, empty database): its secret, shown once. */
   readonly firstAdminSecret: string | null;
   /** Listens on `port` (default: config.port; 0 picks a free one) and resolves with the URL of /graphql. */
@@ -52,9 +55,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   if (options.onQuery) watchQueries(orm, options.onQuery);
   let shuttingDown = false;
   let cache: CacheStack | null = null;
+  const metrics = createMetrics(() => (cache ? cache.backend() : 'disabled'));
+  const onCacheEvent = (event: CacheEvent) => {
+    metrics.onCacheEvent(event);
+    options.onCacheEvent?.(event);
+  };
   try {
     if (config.cache.enabled) {
-      cache = await createCacheStack({ config: config.cache, logger, logLookups: config.logCategories.has('CACHE'), onEvent: options.onCacheEvent });
+      cache = await createCacheStack({ config: config.cache, logger, logLookups: config.logCategories.has('CACHE'), onEvent: onCacheEvent });
       const { cache: runtime } = cache;
       // Every committed change of a User or an ApiKey evicts what it made stale, whatever wrote it.
       orm.em.getEventManager().registerSubscriber(new CacheEvictionSubscriber((namespaces) => runtime.invalidate(namespaces)));
@@ -90,6 +98,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const express = createExpressApp({
       graphql,
       logger,
+      metrics,
       logRequests: config.logCategories.has('REQUESTS'),
       readiness: async () => ({
         ready: !shuttingDown && (await orm.isConnected()),
@@ -105,6 +114,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       httpServer,
       logger,
       cache,
+      metrics,
       firstAdminSecret,
       async listen(port = config.port) {
         await new Promise<void>((resolve, reject) => {

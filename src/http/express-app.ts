@@ -15,6 +15,7 @@ export interface ExpressAppOptions {
   logRequests: boolean;
   /** Maximum JSON body size, as for express.json(). */
   bodyLimit?: string;
+  metrics?: { requestTimer: RequestHandler; handler: RequestHandler };
 }
 
 /** Malformed JSON and oversized bodies answer like GraphQL errors, never as an HTML 500. */
@@ -35,12 +36,14 @@ const jsonErrors: ErrorRequestHandler = (err, _req, res, next) => {
 export function createExpressApp(options: ExpressAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  if (options.metrics) app.use(options.metrics.requestTimer);
   if (options.logRequests) {
     app.use((req, res, next) => {
       const start = process.hrtime.bigint();
+      const path = req.path; // read now: a mounted router rewrites it later
       res.on('finish', () => {
         const ms = Number(process.hrtime.bigint() - start) / 1e6;
-        options.logger.info({ category: 'REQUESTS', method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 100) / 100 }, `${req.method} ${req.path} ${res.statusCode} (${ms.toFixed(2)}ms)`);
+        options.logger.info({ category: 'REQUESTS', method: req.method, path, status: res.statusCode, ms: Math.round(ms * 100) / 100 }, `${req.method} ${path} ${res.statusCode} (${ms.toFixed(2)}ms)`);
       });
       next();
     });
@@ -52,6 +55,7 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
     const report = await options.readiness();
     res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not ready', ...report });
   });
+  if (options.metrics) app.get('/metrics', options.metrics.handler);
   app.use('/graphql', express.json({ limit: options.bodyLimit ?? '1mb' }), options.graphql);
   app.use(jsonErrors);
   return app;

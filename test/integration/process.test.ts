@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../helpers/free-port';
@@ -57,6 +57,15 @@ describe('the server process (npm start)', () => {
     } finally {
       main.child.kill('SIGKILL');
     }
+  });
+
+  it('reads a .env file', async () => {
+    const envFile = join(dir, 'test.env');
+    writeFileSync(envFile, 'REDIS_PORT=not-a-port\n');
+    const main = startMain({ DOTENV_CONFIG_PATH: envFile, DATABASE_URL: `sqlite:${join(dir, 'env.db')}` });
+    const code = await new Promise<number | null>((resolve) => main.child.once('exit', resolve));
+    expect(code).not.toBe(0);
+    expect(main.output()).toContain('REDIS_PORT must be a port number (1-65535), got: "not-a-port"');
   });
 
   it('exits non-zero with the variable named when the configuration is bad', async () => {

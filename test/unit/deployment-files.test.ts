@@ -38,3 +38,30 @@ describe('docker-compose.yml', () => {
     expect(config.cache.redis?.url).toBe('redis://redis:6379/0');
   });
 });
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+
+  it('is multi-stage, installs from the lockfile, builds with tsc, keeps production dependencies only, runs as non-root with a HEALTHCHECK on /health', () => {
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+    expect(dockerfile).toContain('COPY package.json package-lock.json ./');
+    expect(dockerfile).toMatch(/RUN npm run build && npm prune --omit=dev/);
+    expect(pkg.scripts.build).toMatch(/^tsc /);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*\/health/m);
+  });
+
+  it("starts with the command the README documents (npm run start:prod)", () => {
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!).join(' ');
+    expect(pkg.scripts['start:prod']).toBe(cmd);
+    expect(readme).toContain('npm run start:prod');
+    expect(readme).toContain(cmd);
+  });
+
+  it('every ENV it sets is a variable the configuration knows', () => {
+    const env = /^ENV (.*)$/m.exec(dockerfile)![1]!.split(/\s+/).map((kv) => kv.split('=')[0]);
+    for (const name of env) expect(knownVariables).toContain(name);
+  });
+});
