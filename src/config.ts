@@ -127,6 +127,9 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT: int('SHUTDOWN_TIMEOUT', 8, 0, 3600, 'a number of seconds'),
 });
 
+/** Every environment variable the configuration reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
+
 /** Parses `DATABASE_URL`: `sqlite:<path>` (or `sqlite::memory:`) or `postgres(ql)://…`. */
 export function parseDatabaseUrl(url: string): DatabaseConfig {
   if (url.startsWith('sqlite:')) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { loadConfig } from '../../src/config';
+import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
 
 const ROOT = join(__dirname, '..', '..');
 const envExample = readFileSync(join(ROOT, '.env.example'), 'utf8');
@@ -12,6 +12,12 @@ describe('.env.example', () => {
     for (const name of ['PORT', 'DATABASE_URL', 'CACHE_ENABLED', 'REDIS_ENABLED', 'REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD', 'REDIS_DB', 'CACHE_DEFAULT_TTL', 'LOG_CATEGORIES', 'SEED_ADMIN_API_KEY']) {
       expect(knownVariables).toContain(name);
     }
+  });
+
+  it('lists exactly the variables the configuration reads, and the README documents each', () => {
+    expect([...knownVariables].sort()).toEqual([...CONFIG_VARIABLES].sort());
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    for (const name of CONFIG_VARIABLES) expect(readme).toContain(`\`${name}\``);
   });
 
   it('holds values the configuration accepts', () => {
