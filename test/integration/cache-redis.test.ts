@@ -3,20 +3,12 @@ import { cacheReport } from '../helpers/cache-report';
 import { freePort } from '../helpers/free-port';
 import { startRedisServer, type TestRedisServer } from '../helpers/redis-server';
 import { startTestApp, type TestApp } from '../helpers/test-app';
+import { eventually, readyBackend } from '../helpers/wait';
 
 const ME = '{ me { id email } }';
 const USERS = '{ users(size: 5) { total items { id email } } }';
 
-const readyBackend = async (t: TestApp) => ((await (await fetch(`${t.baseUrl}/ready`)).json()) as { cache: string }).cache;
 
-async function eventually(check: () => Promise<boolean>, ms: number): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (await check()) return Date.now() - started;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`condition not met within ${ms} ms`);
-}
 
 /** Runs `query` and checks it answered, without error, within one second. */
 async function answersQuickly(t: TestApp, query: string): Promise<void> {

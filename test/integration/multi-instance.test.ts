@@ -5,19 +5,11 @@ import { cacheReport } from '../helpers/cache-report';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/databases';
 import { startRedisServer, type TestRedisServer } from '../helpers/redis-server';
 import { startTestApp, type TestApp } from '../helpers/test-app';
+import { eventually, readyBackend } from '../helpers/wait';
 
 const USER = 'query($id: ID!) { user(id: $id) { id fullName } }';
 const UPDATE = 'mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id fullName } }';
-const readyBackend = async (t: TestApp) => ((await (await fetch(`${t.baseUrl}/ready`)).json()) as { cache: string }).cache;
 
-async function eventually(check: () => Promise<boolean>, ms: number): Promise<void> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`condition not met within ${ms} ms`);
-}
 
 describe('two instances sharing one Redis and one database', () => {
   let redis: TestRedisServer;
