@@ -19,6 +19,7 @@ import { formatError } from './http/format-error';
 import { createMetrics, type Metrics } from './http/metrics';
 import { createLogger, type Logger } from './logger';
 import { CacheEvictionSubscriber } from './invalidation/eviction.subscriber';
+import { createInvalidationHelpers, type InvalidationHelpers } from './invalidation/helpers';
 import { createOrmOptions } from './mikro-orm.config';
 import { Namespaces } from './modules/namespaces';
 import { buildAppSchema } from './schema';
@@ -40,6 +41,8 @@ export interface App {
   readonly cache: CacheStack | null;
   /** Prometheus metrics, served on /metrics. */
   readonly metrics: Metrics;
+  /** Evict after writes the ORM cannot see (raw SQL, another service); no-ops with caching off. */
+  readonly invalidation: InvalidationHelpers;
   /** Set when this start created the first admin (development, empty database): its secret, shown once. */
   readonly firstAdminSecret: string | null;
   /** Listens on `port` (default: config.port; 0 picks a free one) and resolves with the URL of /graphql. */
@@ -115,6 +118,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       logger,
       cache,
       metrics,
+      invalidation: createInvalidationHelpers(cache?.cache ?? null),
       firstAdminSecret,
       async listen(port = config.port) {
         await new Promise<void>((resolve, reject) => {

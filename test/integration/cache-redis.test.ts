@@ -107,3 +107,26 @@ describe('Redis down at start-up', () => {
     }
   });
 });
+
+describe('REDIS_HOST / REDIS_PORT / REDIS_PASSWORD / REDIS_DB', () => {
+  it('connects with a password of any characters', async () => {
+    const password = 'p@ss:w/rd#1% ?&=';
+    const redis = await startRedisServer({ password });
+    const t = await startTestApp({ env: { REDIS_ENABLED: 'true', REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redis.port), REDIS_PASSWORD: password, REDIS_DB: '3', REDIS_TIMEOUT_MS: '200' } });
+    try {
+      expect(await readyBackend(t)).toBe('redis');
+      await t.admin.request(ME);
+      expect(cacheReport(await t.admin.request(ME))?.status).toBe('HIT');
+      const client = createClient({ url: redis.url, database: 3 });
+      await client.connect();
+      try {
+        expect(await client.dbSize()).toBeGreaterThan(0); // written to database 3
+      } finally {
+        client.destroy();
+      }
+    } finally {
+      await t.close();
+      await redis.stop();
+    }
+  });
+});

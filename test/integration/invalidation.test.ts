@@ -103,6 +103,31 @@ describe.each(databaseKinds)('invalidation (%s)', (database) => {
     expect((await t.admin.ok<{ users: { items: Named[] } }>(USERS)).users.items.map((i) => i.id)).toContain(String(created.id));
   });
 
+  it('the invalidation helpers evict after writes the ORM cannot see (raw SQL)', async () => {
+    const u = await t.createUser();
+    await warm(u.client, ME);
+    await warm(t.admin, USER, { id: u.id });
+    await warm(t.admin, USERS);
+    await warm(u.client, API_KEYS);
+    const conn = t.app.orm.em.getConnection();
+    await conn.execute('update users set full_name = ? where id = ?', ['Raw SQL', Number(u.id)]);
+    expect((await u.client.ok<{ me: Named }>(ME)).me.fullName).toBe('Test User'); // stale until told
+    await t.app.invalidation.invalidateUserCache(u.id);
+    expect((await u.client.ok<{ me: Named }>(ME)).me.fullName).toBe('Raw SQL');
+    expect((await t.admin.ok<{ user: Named }>(USER, { id: u.id })).user.fullName).toBe('Raw SQL');
+    expect((await t.admin.ok<{ users: { items: Named[] } }>(USERS)).users.items.find((i) => i.id === u.id)?.fullName).toBe('Raw SQL');
+
+    await conn.execute('update api_keys set name = ? where owner_id = ?', ['renamed by SQL', Number(u.id)]);
+    await t.app.invalidation.invalidateApiKeysCache(u.id);
+    expect((await u.client.ok<{ apiKeys: { name: string }[] }>(API_KEYS)).apiKeys[0]!.name).toBe('renamed by SQL');
+
+    await conn.execute('update users set full_name = ? where id = ?', ['Listed', Number(u.id)]);
+    await t.app.invalidation.invalidateUsersListCache();
+    expect((await t.admin.ok<{ users: { items: Named[] } }>(USERS)).users.items.find((i) => i.id === u.id)?.fullName).toBe('Listed');
+    await t.app.invalidation.invalidateNamespace(`user:${u.id}`);
+    expect((await u.client.ok<{ me: Named }>(ME)).me.fullName).toBe('Listed');
+  });
+
   it('a rolled-back transaction evicts nothing', async () => {
     const u = await t.createUser();
     await warm(u.client, ME);
