@@ -102,6 +102,39 @@ async function sqlPerRequest(dbFile: string, cacheEnabled: boolean): Promise<num
   }
 }
 
+/** Redis commands per request on a hit, for `query`, read from INFO commandstats around 20 sequential requests. */
+async function redisCallsPerHit(dbFile: string, redis: TestRedisServer, query: string): Promise<{ commands: number; detail: string }> {
+  const { createClient } = await import('@keyv/redis');
+  const client = createClient({ url: redis.url });
+  await client.connect();
+  const stats = async () => {
+    const info = await client.info('commandstats');
+    const calls = new Map<string, number>();
+    for (const m of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) calls.set(m[1]!, Number(m[2]));
+    return calls;
+  };
+  const config = loadConfig({ NODE_ENV: 'production', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${dbFile}`, SEED_ADMIN_API_KEY: ADMIN_KEY, REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '500' });
+  const app = await createApp(config, { logger: pino({ level: 'silent' }) });
+  try {
+    const { url } = await app.listen(0);
+    const run = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ query }) }).then((r) => r.json());
+    await run();
+    await run();
+    const before = await stats();
+    const N = 20;
+    for (let i = 0; i < N; i++) await run();
+    const after = await stats();
+    const perCommand = [...after]
+      .map(([cmd, n]) => [cmd, (n - (before.get(cmd) ?? 0)) / N] as const)
+      .filter(([cmd, n]) => n > 0 && cmd !== 'info' && cmd !== 'ping');
+    const commands = perCommand.reduce((sum, [, n]) => sum + n, 0);
+    return { commands, detail: perCommand.map(([cmd, n]) => `${n} ${cmd.toUpperCase()}`).join(' + ') };
+  } finally {
+    await app.close();
+    client.destroy();
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
@@ -135,6 +168,8 @@ async function main(): Promise<void> {
     }
     const sqlOff = await sqlPerRequest(seeded, false);
     const sqlHit = await sqlPerRequest(seeded, true);
+    const tripsPage = await redisCallsPerHit(seeded, redis, QUERY);
+    const tripsMe = await redisCallsPerHit(seeded, redis, '{ me { id email role } }');
     const off = median(results.off.rps);
     const rows = MODES.map((m) => {
       const rps = median(results[m].rps);
@@ -155,6 +190,12 @@ async function main(): Promise<void> {
       ...rows,
       '',
       `SQL statements per request: cache off ${sqlOff}; cache hit ${sqlHit} (counted with the ORM's query hook, authentication included).`,
+      '',
+      'Redis commands per request on a hit (INFO commandstats over 20 sequential requests; each command is one round trip,',
+      'lookups of the same tick are batched into one MGET by the cache):',
+      '',
+      `- the query above (51 cached resolvers + authentication): ${tripsPage.commands} (${tripsPage.detail})`,
+      `- \`{ me { id email role } }\` (1 cached resolver + authentication): ${tripsMe.commands} (${tripsMe.detail})`,
       '',
     ].join('\n');
     writeFileSync(join(ROOT, 'BENCHMARKS.md'), report);
