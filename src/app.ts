@@ -1,21 +1,17 @@
 import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import { MikroORM } from '@mikro-orm/core';
-import { Authenticator, lookupKeyByHash, type KeyLookup, type KeyLookupFn } from './auth/authenticator';
-import { createFirstAdmin, ensureSeedAdmin } from './bootstrap';
-import { cachePlugin, type CacheEvent } from './cache';
+import { Authenticator } from './auth/authenticator';
+import { cachedKeyLookup } from './auth/cached-lookup';
+import { prepareDatabase } from './bootstrap';
+import type { CacheEvent } from './cache';
 import { createCacheStack, type CacheStack } from './cache-setup';
 import type { Config } from './config';
-import { createContext, type Context } from './context';
-import { errorLoggingPlugin } from './http/error-logging.plugin';
+import { createContext } from './context';
+import { createApolloServer } from './http/apollo';
 import { createExpressApp } from './http/express-app';
-import { formatError } from './http/format-error';
 import { createMetrics, type Metrics } from './http/metrics';
 import { createLogger, type Logger } from './logger';
 import { CacheEvictionSubscriber } from './invalidation/eviction.subscriber';
@@ -70,30 +66,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Every committed change of a User or an ApiKey evicts what it made stale, whatever wrote it.
       orm.em.getEventManager().registerSubscriber(new CacheEvictionSubscriber((namespaces) => runtime.invalidate(namespaces)));
     }
-    await orm.getMigrator().up();
-    const em = orm.em.fork();
-    if (config.seedAdminApiKey) await ensureSeedAdmin(em, config.seedAdminApiKey);
-    const firstAdminSecret = config.nodeEnv === 'development' && !config.seedAdminApiKey ? await createFirstAdmin(em) : null;
-
-    const schema = await buildAppSchema();
+    const firstAdminSecret = await prepareDatabase(orm, { seedAdminApiKey: config.seedAdminApiKey, development: config.nodeEnv === 'development' });
     const httpServer = createServer();
-    const plugins: ApolloServerPlugin<Context>[] = [
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutSeconds * 1000 }),
-      config.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
-      errorLoggingPlugin(logger),
-      ...(cache ? [cachePlugin<Context>(cache.cache)] : []),
-    ];
-    const apollo = new ApolloServer<Context>({
-      schema,
-      plugins,
-      introspection: config.introspection,
-      includeStacktraceInErrorResponses: false,
-      stopOnTerminationSignals: false, // main.ts owns the signals and the order of shutdown
-      formatError,
-    });
-    await apollo.start();
-
-    const authenticator = cache ? cachedAuthenticator(cache, logger, config.cache.defaultTtlSeconds) : new Authenticator(logger);
+    const apollo = await createApolloServer({ schema: await buildAppSchema(), httpServer, config, logger, cache: cache?.cache ?? null });
+    const runtime = cache?.cache;
+    const authenticator = runtime
+      ? new Authenticator(logger, cachedKeyLookup(runtime, config.cache.defaultTtlSeconds), (viewer) => runtime.invalidate([Namespaces.apiKeys(viewer.userId)]))
+      : new Authenticator(logger);
     const graphql = expressMiddleware(apollo, {
       context: async ({ req }) =>
         createContext({ em: orm.em, authenticator, logger }, { get: (name) => headerOf(req.headers[name]) }),
@@ -147,21 +126,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
 }
 
-/**
- * Authentication through the cache: a hit costs no SQL. The entry lives in the key's own namespace,
- * evicted when the key is revoked or deleted and when its owner's role changes. Unknown keys are not
- * stored (a flood of random keys must not fill the cache).
- */
-function cachedAuthenticator(stack: CacheStack, logger: Logger, maxAge: number): Authenticator {
-  const lookup: KeyLookupFn = async (em, secretHash) => {
-    const result = await stack.cache.cached(
-      { coordinate: 'Auth.apiKey', scope: 'PUBLIC', args: { secretHash }, namespaces: [Namespaces.auth(secretHash)], maxAge, shouldStore: (plain) => plain !== null },
-      () => lookupKeyByHash(em, secretHash),
-    );
-    return result.value as KeyLookup | null;
-  };
-  return new Authenticator(logger, lookup, (viewer) => stack.cache.invalidate([Namespaces.apiKeys(viewer.userId)]));
-}
 
 function headerOf(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

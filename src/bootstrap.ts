@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import { hashApiKeySecret } from './auth/api-key-secret';
 import { ApiKey } from './modules/api-key/api-key.entity';
 import { issueApiKey } from './modules/api-key/api-key.service';
@@ -41,4 +41,15 @@ export async function createFirstAdmin(em: EntityManager): Promise<string | null
   const admin = await findOrCreateAdmin(em);
   const { secret } = await issueApiKey(em, admin, 'first admin key');
   return secret;
+}
+
+/**
+ * Start-up work on the database: migrations, then SEED_ADMIN_API_KEY, then (development only) the
+ * first admin. Returns the first admin's secret when one was created.
+ */
+export async function prepareDatabase(orm: MikroORM, options: { seedAdminApiKey?: string; development: boolean }): Promise<string | null> {
+  await orm.getMigrator().up();
+  const em = orm.em.fork();
+  if (options.seedAdminApiKey) await ensureSeedAdmin(em, options.seedAdminApiKey);
+  return options.development && !options.seedAdminApiKey ? createFirstAdmin(em) : null;
 }

@@ -25,11 +25,11 @@ export class ApiKey {
   secretHash!: string;
 
   @Field(() => GraphQLISODateTime)
-  @Property({ type: 'datetime' })
+  @Property({ type: 'Date' })
   createdAt: Date = new Date();
 
   @Field(() => GraphQLISODateTime, { nullable: true })
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: 'Date', nullable: true })
   lastUsedAt: Date | null = null;
 
   /** Deleted with its user (ON DELETE CASCADE). Exposed to GraphQL by a batched field resolver. */

@@ -32,10 +32,10 @@ export class User {
   role: Role = Role.USER;
 
   @Field(() => GraphQLISODateTime)
-  @Property({ type: 'datetime' })
+  @Property({ type: 'Date' })
   createdAt: Date = new Date();
 
   @Field(() => GraphQLISODateTime)
-  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  @Property({ type: 'Date', onUpdate: () => new Date() })
   updatedAt: Date = new Date();
 }

@@ -1,0 +1,41 @@
+import type { Server } from 'node:http';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import type { GraphQLSchema } from 'graphql';
+import { cachePlugin, type ResolverCache } from '../cache';
+import type { Config } from '../config';
+import type { Context } from '../context';
+import type { Logger } from '../logger';
+import { errorLoggingPlugin } from './error-logging.plugin';
+import { formatError } from './format-error';
+
+export interface ApolloOptions {
+  schema: GraphQLSchema;
+  httpServer: Server;
+  config: Config;
+  logger: Logger;
+  /** The cache runtime when caching is on: its plugin reports HIT/MISS. */
+  cache: ResolverCache<Context> | null;
+}
+
+/** Apollo Server, started: drain on stop, Sandbox or no landing page, masked errors, the cache report. */
+export async function createApolloServer({ schema, httpServer, config, logger, cache }: ApolloOptions): Promise<ApolloServer<Context>> {
+  const plugins: ApolloServerPlugin<Context>[] = [
+    ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutSeconds * 1000 }),
+    config.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+    errorLoggingPlugin(logger),
+    ...(cache ? [cachePlugin<Context>(cache)] : []),
+  ];
+  const apollo = new ApolloServer<Context>({
+    schema,
+    plugins,
+    introspection: config.introspection,
+    includeStacktraceInErrorResponses: false,
+    stopOnTerminationSignals: false, // main.ts owns the signals and the order of shutdown
+    formatError,
+  });
+  await apollo.start();
+  return apollo;
+}
