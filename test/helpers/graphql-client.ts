@@ -1,3 +1,4 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type DocumentNode } from 'graphql';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -11,7 +12,11 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   text: string;
 }
 
-export type Doc = string | DocumentNode;
+/**
+ * A query: preferably a codegen `TypedDocumentNode` from client/generated (its result and variables are
+ * then typed, so a schema change breaks the tests at compile time), or a string for ad-hoc selections.
+ */
+export type Doc<TData = any, TVars = any> = string | DocumentNode | TypedDocumentNode<TData, TVars>;
 
 /** A tiny HTTP GraphQL client for tests: real fetch, real headers, the raw response kept. */
 export class GraphQLClient {
@@ -25,7 +30,7 @@ export class GraphQLClient {
     return new GraphQLClient(this.url, this.key, 'x-api-key');
   }
 
-  async request<T = Record<string, unknown>>(query: Doc, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
+  async request<T = Record<string, unknown>, V = Record<string, unknown>>(query: Doc<T, V>, variables?: V, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
     const auth: Record<string, string> = this.key ? (this.useHeader === 'authorization' ? { authorization: `Bearer ${this.key}` } : { 'x-api-key': this.key }) : {};
     const res = await fetch(this.url, {
       method: 'POST',
@@ -37,14 +42,14 @@ export class GraphQLClient {
   }
 
   /** Data of a request that must succeed; throws with the errors otherwise. */
-  async ok<T = Record<string, unknown>>(query: Doc, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<T> {
-    const res = await this.request<T>(query, variables, headers);
+  async ok<T = Record<string, unknown>, V = Record<string, unknown>>(query: Doc<T, V>, variables?: V, headers?: Record<string, string>): Promise<T> {
+    const res = await this.request<T, V>(query, variables, headers);
     if (res.body.errors?.length || !res.body.data) throw new Error(`GraphQL request failed: ${JSON.stringify(res.body.errors ?? res.body)}`);
     return res.body.data;
   }
 
   /** The `extensions.code` of the first error, and the response. */
-  async errorCode(query: Doc, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<string | undefined> {
+  async errorCode<T, V>(query: Doc<T, V>, variables?: V, headers?: Record<string, string>): Promise<string | undefined> {
     const res = await this.request(query, variables, headers);
     return res.body.errors?.[0]?.extensions?.code;
   }

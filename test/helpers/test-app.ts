@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
+import { CreateApiKeyDocument, CreateUserDocument } from '../../client/generated/graphql';
 import { createApp, type App, type AppOptions } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createScratchDatabase, type DatabaseKind, type ScratchDatabase } from './databases';
@@ -67,15 +68,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     resetSql: () => void sql.splice(0),
     async createUser({ role = 'USER', email } = {}) {
       const address = email ?? `u${process.pid}-${Date.now()}-${++userCounter}@example.com`;
-      const created = await admin.ok<{ createUser: { id: string } }>(
-        'mutation($input: CreateUserInput!) { createUser(input: $input) { id } }',
-        { input: { email: address, fullName: 'Test User', role } },
-      );
+      const created = await admin.ok(CreateUserDocument, { input: { email: address, fullName: 'Test User', role } });
       const id = created.createUser.id;
-      const keyed = await admin.ok<{ createApiKey: { secret: string } }>(
-        'mutation($userId: ID) { createApiKey(name: "test", userId: $userId) { secret } }',
-        { userId: id },
-      );
+      const keyed = await admin.ok(CreateApiKeyDocument, { name: 'test', userId: id });
       const key = keyed.createApiKey.secret;
       return { id, email: address, key, client: client(key) };
     },
