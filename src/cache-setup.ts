@@ -35,6 +35,7 @@ export async function createCacheStack({ config, logger, logLookups, onEvent }: 
   const memory = createMemoryStore({ maxItems: config.maxItems });
   let store: CacheStore = memory;
   let failover: FailoverStore | undefined;
+  let local: CacheStore | undefined;
   let runtime: ResolverCache<Context> | undefined;
   if (config.redis) {
     const redis = createRedisStore({ url: config.redis.url, timeoutMs: config.redis.timeoutMs, logger: cacheLogger });
@@ -47,9 +48,13 @@ export async function createCacheStack({ config, logger, logLookups, onEvent }: 
       onRecover: (primary) => runtime?.replayEvictions(primary),
     });
     store = failover;
+    // Entries read from Redis are kept in process too: their keys carry the generations, which are
+    // still read from Redis on every lookup, so this tier can never serve what another instance evicted.
+    local = createMemoryStore({ maxItems: config.maxItems, namespace: 'local' });
   }
   const cache = (runtime = createResolverCache<Context>({
     store,
+    local,
     defaultMaxAge: config.defaultTtlSeconds,
     getSubject: (context) => context.viewer?.userId,
     logger: cacheLogger,
@@ -60,7 +65,9 @@ export async function createCacheStack({ config, logger, logLookups, onEvent }: 
   return {
     cache,
     backend: () => failover?.backend ?? 'memory',
-    close: () => store.close(),
+    close: async () => {
+      await Promise.all([store.close(), local?.close()]);
+    },
   };
 }
 

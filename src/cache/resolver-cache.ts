@@ -10,6 +10,13 @@ import type { CacheEvent, CacheFieldStatus, CacheLogger, CacheScope } from './ty
 export interface ResolverCacheOptions<TContext extends object = object> {
   /** Where entries and namespace generations live: memory, Redis, or a failover of both. */
   store: CacheStore;
+  /**
+   * An optional in-process tier in front of a shared `store` (a bounded memory store). Entries are
+   * immutable under their key (the key includes the generations, which are always read from `store`),
+   * so this tier needs no cross-instance invalidation: an eviction anywhere changes the key. A hit there
+   * saves the second round trip of a lookup.
+   */
+  local?: CacheStore;
   /** Seconds an entry lives when its `@CacheControl` names no `maxAge`. Default 300. */
   defaultMaxAge?: number;
   /** The authenticated subject of a request (a user id), which PRIVATE entries are keyed by; null when anonymous. */
@@ -58,6 +65,13 @@ export interface CachedResult {
   /** Seconds since the entry was stored; 0 unless a hit. */
   age: number;
 }
+
+/**
+ * Longest life of an entry in the local tier, in seconds. Evictions reach it at once (through the
+ * generations); this bounds only how long another instance's `Cache-Control: no-cache` refresh of the
+ * same key takes to reach this one.
+ */
+export const localMaxAgeSeconds = 30;
 
 interface Envelope {
   /** The plain value. */
@@ -133,23 +147,36 @@ export class ResolverCache<TContext extends object = object> {
     const key = buildCacheKey({ prefix: this.prefix, coordinate: call.coordinate, scope: call.scope, subject: call.subject ?? null, args: call.args, generations });
 
     if (!call.bypass) {
-      const hit = (await this.safely('get', () => this.reader.load(key), undefined)) as Envelope | undefined;
-      if (hit && typeof hit === 'object' && 't' in hit) {
-        const age = Math.max(0, Math.floor((this.now() - hit.t) / 1000));
-        return this.finish(call, { value: hit.v, status: 'HIT', age }, started);
-      }
+      const hit = await this.lookup(key, call.maxAge);
+      if (hit) return this.finish(call, { value: hit.envelope.v, status: 'HIT', age: hit.age }, started);
     }
 
     const run = async () => {
       const plain = (call.toPlain ?? jsonClone)(await compute());
       if (call.shouldStore?.(plain) ?? true) {
-        await this.safely('set', () => this.options.store.set(key, { v: plain, t: this.now() } satisfies Envelope, call.maxAge), undefined);
+        const envelope: Envelope = { v: plain, t: this.now() };
+        await Promise.all([
+          this.safely('set', () => this.options.store.set(key, envelope, call.maxAge), undefined),
+          this.options.local && this.safely('local set', () => this.options.local!.set(key, envelope, Math.min(call.maxAge, localMaxAgeSeconds)), undefined),
+        ]);
       }
       return plain;
     };
     // A bypass computes on its own: it must not be answered by a computation that started before it.
     const value = call.bypass ? await run() : await this.singleFlight(key, run);
     return this.finish(call, { value, status: call.bypass ? 'BYPASS' : 'MISS', age: 0 }, started);
+  }
+
+  /** The entry under `key`, from the local tier, else from the store (then kept locally for the rest of its life). */
+  private async lookup(key: string, maxAge: number): Promise<{ envelope: Envelope; age: number } | undefined> {
+    const { local } = this.options;
+    const near = local ? await this.safely('local get', () => local.get<Envelope>(key), undefined) : undefined;
+    const envelope = near ?? ((await this.safely('get', () => this.reader.load(key), undefined)) as Envelope | undefined);
+    if (!envelope || typeof envelope !== 'object' || !('t' in envelope)) return undefined;
+    const age = Math.max(0, Math.floor((this.now() - envelope.t) / 1000));
+    const remaining = Math.min(maxAge - age, localMaxAgeSeconds);
+    if (local && !near && remaining >= 1) await this.safely('local set', () => local.set(key, envelope, remaining), undefined);
+    return { envelope, age };
   }
 
   /**

@@ -47,6 +47,24 @@ describe('the cache on a real Redis', () => {
     }
   });
 
+  it('once an entry is local, a hit reads only the generations from Redis', async () => {
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    const mgets = async () => Number(/cmdstat_mget:calls=(\d+)/.exec(await client.info('commandstats'))?.[1] ?? 0);
+    try {
+      const u = await t.createUser();
+      await u.client.request(ME);
+      await u.client.request(ME); // read from Redis into the local tier
+      const before = await mgets();
+      const res = await u.client.request(ME);
+      expect(cacheReport(res)?.status).toBe('HIT');
+      // authentication's generations + me's generations; no entry reads
+      expect((await mgets()) - before).toBe(2);
+    } finally {
+      client.destroy();
+    }
+  });
+
   it('a second instance sharing Redis hits what the first stored', async () => {
     const other = await startTestApp({ databaseUrl: t.app.config.databaseUrl, env: { REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '200', SEED_ADMIN_API_KEY: t.adminKey } });
     try {
