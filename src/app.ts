@@ -66,7 +66,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Every committed change of a User or an ApiKey evicts what it made stale, whatever wrote it.
       orm.em.getEventManager().registerSubscriber(new CacheEvictionSubscriber((namespaces) => runtime.invalidate(namespaces)));
     }
-    const firstAdminSecret = await prepareDatabase(orm, { seedAdminApiKey: config.seedAdminApiKey, development: config.nodeEnv === 'development' });
+    const firstAdminSecret = await prepareDatabase(orm, { seedAdminApiKey: config.seedAdminApiKey, development: config.nodeEnv !== 'production' });
     const httpServer = createServer();
     const apollo = await createApolloServer({ schema: await buildAppSchema(), httpServer, config, logger, cache: cache?.cache ?? null });
     const runtime = cache?.cache;

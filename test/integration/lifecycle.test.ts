@@ -51,6 +51,27 @@ describe.each(databaseKinds)('lifecycle (%s)', (database) => {
   });
 });
 
+describe('the first admin', () => {
+  it('is created with a random key outside production on an empty database, and never in production', async () => {
+    const dev = await startTestApp({ env: { NODE_ENV: 'test', SEED_ADMIN_API_KEY: '' } });
+    try {
+      expect(dev.app.firstAdminSecret).toMatch(/^gqk_/);
+      const me = await dev.client(dev.app.firstAdminSecret!).ok<{ me: { email: string; role: string } }>('{ me { email role } }');
+      expect(me.me).toEqual({ email: 'admin@example.com', role: 'ADMIN' });
+    } finally {
+      await dev.close();
+    }
+    const prod = await startTestApp({ env: { NODE_ENV: 'production', SEED_ADMIN_API_KEY: '' } });
+    try {
+      expect(prod.app.firstAdminSecret).toBeNull();
+      const users = await prod.app.orm.em.getConnection().execute('select count(*) as n from users');
+      expect(Number(users[0].n)).toBe(0);
+    } finally {
+      await prod.close();
+    }
+  });
+});
+
 describe('Sandbox and introspection', () => {
   it('development: GET /graphql from a browser is Apollo Sandbox, and introspection works', async () => {
     const t = await startTestApp({ env: { NODE_ENV: 'development' } });
