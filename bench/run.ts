@@ -18,7 +18,8 @@ import autocannon from 'autocannon';
 import pino from 'pino';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
-import { getFreePort, startRedisServer, type TestRedisServer } from '../test/helpers/redis-server';
+import { freePort as getFreePort } from '../test/helpers/free-port';
+import { startRedisServer, type TestRedisServer } from '../test/helpers/redis-server';
 import { seedBenchDatabase } from './seed-db';
 
 const ROOT = join(__dirname, '..');

@@ -68,7 +68,7 @@ export class NamespaceGenerations {
   }
 
   private async write(entries: { key: string; value: string; ttlSeconds: number }[]): Promise<boolean> {
-    const store = this.options.store as CacheStore & { setManyDurably?: (e: typeof entries) => Promise<boolean> };
+    const { store } = this.options;
     if (store.setManyDurably) return store.setManyDurably(entries);
     if (store.setMany) await store.setMany(entries);
     else await Promise.all(entries.map((e) => store.set(e.key, e.value, e.ttlSeconds)));

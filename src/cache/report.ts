@@ -13,10 +13,6 @@ export class CacheReportCollector {
     this.fields.push(field);
   }
 
-  get isEmpty(): boolean {
-    return this.fields.length === 0;
-  }
-
   /** The report of the request, or null when no cached resolver ran. */
   toReport(): CacheReport | null {
     if (this.fields.length === 0) return null;

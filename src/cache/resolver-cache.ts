@@ -122,10 +122,6 @@ export class ResolverCache<TContext extends object = object> {
     });
   }
 
-  get store(): CacheStore {
-    return this.options.store;
-  }
-
   /** The subject PRIVATE entries of this request are keyed by; null when anonymous. */
   subjectOf(context: TContext): string | null {
     const subject = this.options.getSubject(context);

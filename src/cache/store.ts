@@ -21,6 +21,11 @@ export interface CacheStore {
   set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
   /** Stores several entries; each `ttlSeconds` is in **seconds**. One round trip on Redis (MULTI). */
   setMany?(entries: { key: string; value: unknown; ttlSeconds: number }[]): Promise<void>;
+  /**
+   * Like `setMany`, resolving true only when the shared backend acknowledged the write. Stores with a
+   * fallback (the failover store) implement it; for the others every completed write is durable.
+   */
+  setManyDurably?(entries: { key: string; value: unknown; ttlSeconds: number }[]): Promise<boolean>;
   /** Removes `key`; a no-op when absent. */
   delete(key: string): Promise<void>;
   /** Removes every entry of this store's namespace (and nothing else). */

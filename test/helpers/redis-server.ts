@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
+import { freePort as getFreePort } from './free-port';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A redis-server child process owned by one test file. */
@@ -40,17 +41,6 @@ process.once('exit', () => {
 /** The shared Redis of CI, when `REDIS_URL` is set; tests that need their own server ignore it. */
 export function sharedRedisUrl(): string | undefined {
   return process.env.REDIS_URL || undefined;
-}
-
-/** A TCP port that was free a moment ago (listen on port 0, read it, close). */
-export async function getFreePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('could not read the free port');
-  return address.port;
 }
 
 /**

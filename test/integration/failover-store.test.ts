@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CacheBackend, createFailoverStore, type FailoverStore, type FailoverStoreOptions } from '../../src/cache/failover-store';
 import { type CacheStore, createMemoryStore, createRedisStore, type RedisStore } from '../../src/cache/store';
-import { getFreePort, startRedisServer, type TestRedisServer } from '../helpers/redis-server';
+import { freePort as getFreePort } from '../helpers/free-port';
+import { startRedisServer, type TestRedisServer } from '../helpers/redis-server';
 
 // Each test starts its own redis-server: these tests kill and pause it, so never the shared one.
 
