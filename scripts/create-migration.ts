@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
 import { parseDatabaseUrl } from '../src/config';
-import { createOrmOptions } from '../src/mikro-orm.config';
+import { createOrmOptions } from '../src/db/mikro-orm.config';
 
 async function createFor(url: string, name?: string): Promise<void> {
   const orm = await MikroORM.init(createOrmOptions({ database: parseDatabaseUrl(url) }));

@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildAppSchema, printAppSchema } from '../src/schema';
+import { buildAppSchema, printAppSchema } from '../src/graphql/schema';
 
 async function main(): Promise<void> {
   const file = join(__dirname, '..', 'schema.graphql');

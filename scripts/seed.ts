@@ -7,8 +7,8 @@ import 'dotenv/config';
 import { parseArgs } from 'node:util';
 import { MikroORM } from '@mikro-orm/core';
 import { ConfigError, loadConfig } from '../src/config';
-import { createOrmOptions } from '../src/mikro-orm.config';
-import { DatabaseSeeder, seededEmail, seededSecret } from '../src/seeders/DatabaseSeeder';
+import { createOrmOptions } from '../src/db/mikro-orm.config';
+import { DatabaseSeeder, seededEmail, seededSecret } from '../src/db/seeders/DatabaseSeeder';
 
 function count(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;

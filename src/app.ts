@@ -4,21 +4,19 @@ import type { AddressInfo } from 'node:net';
 import { expressMiddleware } from '@as-integrations/express5';
 import { MikroORM } from '@mikro-orm/core';
 import { Authenticator } from './auth/authenticator';
-import { cachedKeyLookup } from './auth/cached-lookup';
-import { prepareDatabase } from './bootstrap';
 import type { CacheEvent } from './cache';
-import { createCacheStack, type CacheStack } from './cache-setup';
+import { type AppCaching, setUpCaching } from './caching/app-caching';
+import type { EvictionHelpers } from './caching/eviction-helpers';
+import type { CacheStack } from './caching/stack';
 import type { Config } from './config';
 import { createContext } from './context';
+import { createOrmOptions } from './db/mikro-orm.config';
+import { prepareDatabase } from './db/prepare-database';
+import { buildAppSchema } from './graphql/schema';
 import { createApolloServer } from './http/apollo';
 import { createExpressApp } from './http/express-app';
 import { createMetrics, type Metrics } from './http/metrics';
 import { createLogger, type Logger } from './logger';
-import { CacheEvictionSubscriber } from './invalidation/eviction.subscriber';
-import { createInvalidationHelpers, type InvalidationHelpers } from './invalidation/helpers';
-import { createOrmOptions } from './mikro-orm.config';
-import { Namespaces } from './modules/namespaces';
-import { buildAppSchema } from './schema';
 
 export interface AppOptions {
   logger?: Logger;
@@ -33,12 +31,12 @@ export interface App {
   readonly orm: MikroORM;
   readonly httpServer: Server;
   readonly logger: Logger;
-  /** The cache, when CACHE_ENABLED. */
+  /** The cache as configured, when CACHE_ENABLED. */
   readonly cache: CacheStack | null;
   /** Prometheus metrics, served on /metrics. */
   readonly metrics: Metrics;
   /** Evict after writes the ORM cannot see (raw SQL, another service); no-ops with caching off. */
-  readonly invalidation: InvalidationHelpers;
+  readonly evictions: EvictionHelpers;
   /** Set when this start created the first admin (development, empty database): its secret, shown once. */
   readonly firstAdminSecret: string | null;
   /** Listens on `port` (default: config.port; 0 picks a free one) and resolves with the URL of /graphql. */
@@ -53,26 +51,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const orm = await MikroORM.init(createOrmOptions({ database: config.database }));
   if (options.onQuery) watchQueries(orm, options.onQuery);
   let shuttingDown = false;
-  let cache: CacheStack | null = null;
-  const metrics = createMetrics(() => (cache ? cache.backend() : 'disabled'));
-  const onCacheEvent = (event: CacheEvent) => {
-    metrics.onCacheEvent(event);
-    options.onCacheEvent?.(event);
-  };
+  const metrics = createMetrics();
+  let caching: AppCaching | null = null;
   try {
-    if (config.cache.enabled) {
-      cache = await createCacheStack({ config: config.cache, logger, logLookups: config.logCategories.has('CACHE'), onEvent: onCacheEvent });
-      const { cache: runtime } = cache;
-      // Every committed change of a User or an ApiKey evicts what it made stale, whatever wrote it.
-      orm.em.getEventManager().registerSubscriber(new CacheEvictionSubscriber((namespaces) => runtime.invalidate(namespaces)));
-    }
+    caching = await setUpCaching({ config, logger, orm, registry: metrics.registry, onEvent: options.onCacheEvent });
     const firstAdminSecret = await prepareDatabase(orm, { seedAdminApiKey: config.seedAdminApiKey, development: config.nodeEnv !== 'production' });
     const httpServer = createServer();
-    const apollo = await createApolloServer({ schema: await buildAppSchema(), httpServer, config, logger, cache: cache?.cache ?? null });
-    const runtime = cache?.cache;
-    const authenticator = runtime
-      ? new Authenticator(logger, cachedKeyLookup(runtime, config.cache.defaultTtlSeconds), (viewer) => runtime.invalidate([Namespaces.apiKeys(viewer.userId)]))
-      : new Authenticator(logger);
+    const apollo = await createApolloServer({ schema: await buildAppSchema(), httpServer, config, logger, plugins: caching.plugins });
+    const authenticator = new Authenticator(logger, caching.keyLookup, caching.keyUsed);
     const graphql = expressMiddleware(apollo, {
       context: async ({ req }) =>
         createContext({ em: orm.em, authenticator, logger }, { get: (name) => headerOf(req.headers[name]) }),
@@ -85,7 +71,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       readiness: async () => ({
         ready: !shuttingDown && (await orm.isConnected()),
         database: config.database.driver,
-        cache: cache ? cache.backend() : 'disabled',
+        cache: caching!.backend(),
       }),
     });
     httpServer.on('request', express);
@@ -95,9 +81,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       orm,
       httpServer,
       logger,
-      cache,
+      cache: caching.stack,
       metrics,
-      invalidation: createInvalidationHelpers(cache?.cache ?? null),
+      evictions: caching.evictions,
       firstAdminSecret,
       async listen(port = config.port) {
         await new Promise<void>((resolve, reject) => {
@@ -116,16 +102,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         shuttingDown = true;
         await apollo.stop(); // drains the HTTP server first
         await orm.close(true);
-        await cache?.close();
+        await caching?.close();
       },
     };
   } catch (err) {
     await orm.close(true);
-    await cache?.close();
+    await caching?.close();
     throw err;
   }
 }
-
 
 function headerOf(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

@@ -37,6 +37,10 @@ export interface CacheConfig {
   readonly defaultTtlSeconds: number;
   /** Upper bound of entries held by the memory store (LRU by entry count). */
   readonly maxItems: number;
+  /** Upper bound of bytes held by each memory store (keys and values as JSON text). */
+  readonly maxBytes: number;
+  /** A larger entry (bytes of JSON text) is not stored, on any backend. */
+  readonly maxEntryBytes: number;
   readonly redis: RedisConfig | undefined;
 }
 
@@ -117,6 +121,8 @@ const envSchema = z.object({
   CACHE_ENABLED: bool('CACHE_ENABLED', true),
   CACHE_DEFAULT_TTL: int('CACHE_DEFAULT_TTL', 300, 1, 31_536_000, 'a number of seconds'),
   CACHE_MAX_ITEMS: int('CACHE_MAX_ITEMS', 10_000, 1, 100_000_000, 'an entry count'),
+  CACHE_MAX_BYTES: int('CACHE_MAX_BYTES', 64 * 1024 * 1024, 1024, 2 ** 40, 'a number of bytes'),
+  CACHE_MAX_ENTRY_BYTES: int('CACHE_MAX_ENTRY_BYTES', 1024 * 1024, 64, 512 * 1024 * 1024, 'a number of bytes'),
   REDIS_ENABLED: bool('REDIS_ENABLED', false),
   REDIS_URL: str(undefined),
   REDIS_HOST: str('localhost'),
@@ -202,6 +208,8 @@ export function loadConfig(env: Env = process.env): Config {
       enabled: e.CACHE_ENABLED,
       defaultTtlSeconds: e.CACHE_DEFAULT_TTL,
       maxItems: e.CACHE_MAX_ITEMS,
+      maxBytes: e.CACHE_MAX_BYTES,
+      maxEntryBytes: e.CACHE_MAX_ENTRY_BYTES,
       redis: e.REDIS_ENABLED ? { url: redisUrlFrom(e), timeoutMs: e.REDIS_TIMEOUT_MS } : undefined,
     },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,

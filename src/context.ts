@@ -3,8 +3,15 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Authenticator } from './auth/authenticator';
 import { secretFromHeaders } from './auth/api-key-secret';
 import type { Viewer } from './auth/viewer';
-import { createLoaders, type Loaders } from './loaders';
+import { createApiKeysByOwnerLoader } from './modules/api-key/api-key.loaders';
+import { createUserByIdLoader } from './modules/user/user.loaders';
 import type { Logger } from './logger';
+
+/** Per-request batch loaders: N parents' relations cost one query, not N. */
+export interface Loaders {
+  userById: ReturnType<typeof createUserByIdLoader>;
+  apiKeysByOwner: ReturnType<typeof createApiKeysByOwnerLoader>;
+}
 
 /** What every resolver gets: one per request. */
 export interface Context {
@@ -33,5 +40,5 @@ export async function createContext(
   const secret = secretFromHeaders(headers);
   const viewer = secret ? await deps.authenticator.authenticate(em, secret) : null;
   const requestId = headers.get('x-request-id') || randomUUID();
-  return { requestId, em, viewer, loaders: createLoaders(em), logger: deps.logger, headers };
+  return { requestId, em, viewer, loaders: { userById: createUserByIdLoader(em), apiKeysByOwner: createApiKeysByOwnerLoader(em) }, logger: deps.logger, headers };
 }

@@ -1,6 +1,6 @@
 import type { AuthCheckerFn, ResolverData } from 'type-graphql';
 import type { Context } from '../context';
-import { Errors } from '../errors';
+import { Errors } from '../graphql/errors';
 import { Role } from '../modules/user/user.entity';
 import type { Viewer } from './viewer';
 

@@ -1,47 +1,64 @@
-import { randomUUID } from 'node:crypto';
 import { withDeadline } from './deadline';
 import { EPOCH_NAMESPACE, type NamespaceGenerations } from './namespaces';
-import type { CacheStore } from './store';
+import type { CacheStore } from './stores/store';
 import type { CacheLogger } from './types';
 
-/** Default bound of the outage journal, in namespaces; past it, one epoch bump stands for all of them. */
+/** Default bound of the outage journal, in namespaces; past it, one epoch eviction stands for all of them. */
 export const defaultMaxPendingEvictions = 10_000;
 
-export interface EvictionJournalOptions {
+/** Options of {@link Evictor}. */
+export interface EvictorOptions {
   generations: NamespaceGenerations;
   /** Bound of the journal, in namespaces. Default {@link defaultMaxPendingEvictions}. */
   maxPending?: number;
-  /** Deadline of the replay, in **milliseconds**. */
-  replayTimeoutMs: number;
+  /** Deadline of the replay, in **milliseconds**. Default 1000. */
+  replayTimeoutMs?: number;
   logger?: CacheLogger;
 }
 
 /**
- * Evictions that could not reach the shared store (Redis down, paused or partitioned) are kept here and
- * replayed when it answers again, BEFORE it serves reads (the failover store awaits `replay` in its
- * `onRecover`). The journal is bounded: on overflow it is dropped and replaced by one bump of the global
- * epoch, which makes every entry unreachable: a cold cache, never a stale one.
+ * Evicts namespaces (a new generation token for each) and keeps a journal of the evictions the shared
+ * store did not acknowledge (Redis down, paused or partitioned), to replay them when it answers again,
+ * BEFORE it serves reads (the failover store awaits {@link Evictor.replay} in its `onRecover`).
+ *
+ * It holds no store: the cache hands it the store to evict on, and the failover store the primary to
+ * replay on, so it can be built before either. The journal is bounded: on overflow it is dropped and
+ * replaced by one eviction of the global epoch, which makes every entry unreachable: a cold cache,
+ * never a stale one.
  */
-export class EvictionJournal {
+export class Evictor {
   private readonly pending = new Set<string>();
-  private epochBumpNeeded = false;
+  private epochPending = false;
   private overflowLogged = false;
   private readonly maxPending: number;
 
-  constructor(private readonly options: EvictionJournalOptions) {
+  /** How namespaces name their token keys. */
+  readonly generations: NamespaceGenerations;
+
+  constructor(private readonly options: EvictorOptions) {
+    this.generations = options.generations;
     this.maxPending = options.maxPending ?? defaultMaxPendingEvictions;
   }
 
   /** Namespaces waiting for the shared store (the epoch counts as one when an overflow happened). */
-  get size(): number {
-    return this.epochBumpNeeded ? 1 : this.pending.size;
+  get pendingCount(): number {
+    return this.epochPending ? 1 : this.pending.size;
   }
 
-  /** Evicts now (on whatever store serves), and remembers what the shared store did not acknowledge. */
-  async evict(namespaces: readonly string[]): Promise<void> {
+  /**
+   * Evicts `namespaces` on `store` now, and remembers what the shared store did not acknowledge. Never
+   * throws. Call it after the change is committed, never before.
+   */
+  async evict(store: CacheStore, namespaces: readonly string[]): Promise<void> {
+    if (namespaces.length === 0) return;
+    const entries = this.generations.bumpEntries(namespaces);
     let durable = false;
     try {
-      durable = await this.options.generations.bump(namespaces);
+      if (store.setManyDurably) durable = await store.setManyDurably(entries);
+      else {
+        await store.setMany(entries);
+        durable = true;
+      }
     } catch (error) {
       this.options.logger?.warn({ err: error }, 'cache: eviction failed; it will be replayed when the store answers');
     }
@@ -49,26 +66,27 @@ export class EvictionJournal {
   }
 
   /** Writes what is pending straight to the shared store; throws (and keeps it) when that fails. */
-  async replay(primary: CacheStore): Promise<void> {
-    if (this.size === 0) return;
-    const namespaces = this.epochBumpNeeded ? [EPOCH_NAMESPACE] : [...this.pending];
-    const entries = namespaces.map((ns) => ({ key: this.options.generations.keyOf(ns), value: randomUUID(), ttlSeconds: this.options.generations.ttlSeconds }));
-    const write = primary.setMany ? primary.setMany(entries) : Promise.all(entries.map((e) => primary.set(e.key, e.value, e.ttlSeconds))).then(() => undefined);
-    await withDeadline(write, this.options.replayTimeoutMs, 'redis eviction replay');
+  readonly replay = async (primary: CacheStore): Promise<void> => {
+    if (this.pendingCount === 0) return;
+    const namespaces = this.epochPending ? [EPOCH_NAMESPACE] : [...this.pending];
+    const write = primary.setMany(this.generations.bumpEntries(namespaces));
+    await withDeadline(write, this.options.replayTimeoutMs ?? 1000, 'redis eviction replay');
     // Only what was replayed is forgotten: evictions journaled meanwhile stay for the next replay.
-    if (this.epochBumpNeeded && namespaces[0] === EPOCH_NAMESPACE) this.epochBumpNeeded = false;
+    if (namespaces[0] === EPOCH_NAMESPACE) this.epochPending = false;
     for (const ns of namespaces) this.pending.delete(ns);
     this.overflowLogged = false;
     this.options.logger?.info({ namespaces: namespaces.length }, 'cache: evictions made during the outage were replayed');
-  }
+  };
 
   private remember(namespaces: readonly string[]): void {
-    if (this.epochBumpNeeded) return;
+    if (this.epochPending) return;
     for (const ns of namespaces) this.pending.add(ns);
     if (this.pending.size > this.maxPending) {
       this.pending.clear();
-      this.epochBumpNeeded = true;
-      if (!this.overflowLogged) this.options.logger?.warn({ maxPending: this.maxPending }, 'cache: too many evictions during the outage; the whole cache will be invalidated on return');
+      this.epochPending = true;
+      if (!this.overflowLogged) {
+        this.options.logger?.warn({ maxPending: this.maxPending }, 'cache: too many evictions during the outage; the whole cache will be evicted on return');
+      }
       this.overflowLogged = true;
     }
   }

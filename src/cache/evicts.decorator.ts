@@ -41,7 +41,7 @@ export function Evicts<TContext = any, TResult = any>(...namespaces: EvictsOptio
     if (!state) return result; // caching off
     const data = { args, result, context, info };
     const names = namespaces.flatMap((ns) => (typeof ns === 'function' ? [ns(data)].flat() : [ns])).filter((n): n is string => typeof n === 'string' && n.length > 0);
-    await state.cache.invalidate(names);
+    await state.cache.evict(names);
     return result;
   };
   return UseMiddleware(middleware) as MethodDecorator;

@@ -3,39 +3,47 @@
  *
  * - `createResolverCache({ store, getSubject, ... })` builds the runtime; `cachePlugin(cache)` goes into
  *   Apollo's plugins; `@CacheControl({ maxAge, scope, namespace })` caches a resolver's result.
- * - Stores: `createMemoryStore`, `createRedisStore`, `createFailoverStore` (Redis with deadlines, memory
- *   while Redis is away).
- * - `@Evicts(...)` on mutations, and `cache.invalidate(namespaces)` / `cache.invalidateNamespace(ns)`
- *   anywhere, evict by bumping namespace generations (after the commit, never before).
+ * - `@Evicts(...)` on mutations, and `cache.evict(namespaces)` anywhere, evict by writing new namespace
+ *   generations (after the commit, never before).
+ * - Stores: `createMemoryStore`, `createFailoverStore` (a shared store with deadlines, memory while it is
+ *   away), and the wrappers `errorsAreMisses` and `tiered`. The Redis store lives in `./redis`, so that
+ *   only an application that uses Redis loads its client.
  */
 export { CacheControl, type CacheControlOptions } from './cache-control.decorator';
 export { CacheControlScopeEnum, cacheControlDirective } from './cache-control.directive';
-export { buildCacheKey, canonicalJson, defaultKeyPrefix, hashArgs, type CacheKeyParts } from './cache-key';
-export { createCacheMiddleware, type NamespaceData, type NamespaceOption } from './cache.middleware';
-export { cachePlugin, wantsBypass, type CachePluginOptions } from './cache.plugin';
-export { CacheTimeoutError, withDeadline } from './deadline';
-export { EvictionJournal, defaultMaxPendingEvictions } from './evictions';
+export { defaultKeyPrefix } from './cache-key';
+export type { NamespaceData, NamespaceOption } from './cache.middleware';
+export { cachePlugin, type CachePluginOptions } from './cache.plugin';
+export { CacheTimeoutError } from './deadline';
+export type { Evictor } from './evictions';
 export { Evicts, type EvictionData, type EvictsOption } from './evicts.decorator';
+export {
+  createEvictor,
+  createResolverCache,
+  type CachedCall,
+  type CachedResult,
+  type CreateEvictorOptions,
+  type ResolverCache,
+  type ResolverCacheOptions,
+} from './resolver-cache';
+export { errorsAreMisses } from './stores/errors-are-misses';
 export {
   createFailoverStore,
   defaultFailoverTimeoutMs,
   defaultFallbackMaxTtlSeconds,
-  defaultHealthCheckIntervalMs,
   type CacheBackend,
   type FailoverStore,
   type FailoverStoreOptions,
-} from './failover-store';
-export { EPOCH_NAMESPACE, NamespaceGenerations, defaultGenerationTtlSeconds } from './namespaces';
-export { CacheReportCollector } from './report';
-export { createResolverCache, ResolverCache, type CachedCall, type CachedResult, type ResolverCacheOptions } from './resolver-cache';
+  type PingableCacheStore,
+} from './stores/failover';
 export {
   createMemoryStore,
-  createRedisStore,
+  defaultMaxEntryBytes,
+  defaultMemoryMaxBytes,
   defaultMemoryMaxItems,
-  type CacheStore,
+  type MemoryStore,
   type MemoryStoreOptions,
-  type RedisStore,
-  type RedisStoreOptions,
-} from './store';
-export { toPlain } from './to-plain';
+} from './stores/memory';
+export type { CacheStore, StoreEntry } from './stores/store';
+export { tiered, type TieredOptions } from './stores/tiered';
 export type { CacheEvent, CacheFieldReport, CacheFieldStatus, CacheLogger, CacheReport, CacheScope, CacheStatus } from './types';

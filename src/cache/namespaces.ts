@@ -1,20 +1,21 @@
-import { randomUUID } from 'node:crypto';
-import type { CacheStore } from './store';
+import { createHash, randomUUID } from 'node:crypto';
+import type { StoreEntry } from './stores/store';
 
-/** Namespace of the global epoch: bumping it makes every entry unreachable at once. */
+/** Namespace of the global epoch: evicting it makes every entry unreachable at once. */
 export const EPOCH_NAMESPACE = '*';
 
-/** Seconds a generation token lives (7 days); refreshed by every bump. */
+/** Seconds a generation token lives (7 days); refreshed by every eviction. */
 export const defaultGenerationTtlSeconds = 7 * 24 * 3600;
 
-export interface NamespaceGenerationsOptions {
-  store: CacheStore;
-  /** Key prefix of generation tokens: `{prefix}:gen:{namespace}`. */
-  prefix: string;
-  /** Seconds a token lives. Default {@link defaultGenerationTtlSeconds}. */
-  ttlSeconds?: number;
-  /** Reads several keys in one round trip; default `store.getMany` (the cache passes a batching reader). */
-  getMany?: (keys: readonly string[]) => Promise<unknown[]>;
+/** The tokens a lookup read, and those it had to make up because the namespace had none yet. */
+export interface GenerationRead {
+  /** The epoch's token first, then one per namespace, in the order asked. */
+  tokens: string[];
+  /**
+   * Tokens made up for namespaces that had none (new, expired, or dropped by an LRU). They are written
+   * (set-if-absent) only when an entry is stored under them: a lookup that stores nothing leaves no trace.
+   */
+  created: StoreEntry[];
 }
 
 /**
@@ -22,58 +23,62 @@ export interface NamespaceGenerationsOptions {
  * namespaces. Evicting a namespace writes a new token, so the entries keyed by the old one are never
  * read again and expire by their own TTL: O(1), no KEYS or SCAN, safe on Redis Cluster.
  *
- * A namespace with no token yet (new, expired, or evicted from an LRU) gets a fresh random one, never a
- * fixed initial value: losing a token can only make entries unreachable, never bring old ones back.
- * Writing it without NX is race-free: a reader that overwrites a writer's token did so after the
- * writer committed, so it reads the new data under its own token.
+ * A namespace with no token gets a fresh random one, never a fixed initial value: losing a token can
+ * only make entries unreachable, never bring old ones back. That token is written only if the key is
+ * still absent (SET NX) when an entry is stored, so a reader can never overwrite the token of a writer
+ * who evicted meanwhile: its entry is then keyed by a token nobody reads.
+ *
+ * This class only names keys and makes tokens; reading and writing them is the caller's, through a store.
  */
 export class NamespaceGenerations {
-  /** Seconds a token lives. */
-  readonly ttlSeconds: number;
-
-  constructor(private readonly options: NamespaceGenerationsOptions) {
-    this.ttlSeconds = options.ttlSeconds ?? defaultGenerationTtlSeconds;
-  }
-
-  keyOf(namespace: string): string {
-    return `${this.options.prefix}:gen:${namespace}`;
-  }
+  constructor(
+    /** First segment of token keys: `{keyPrefix}:gen:{namespace}`. */
+    private readonly keyPrefix: string,
+    /** Seconds a token lives. */
+    readonly ttlSeconds: number = defaultGenerationTtlSeconds,
+  ) {}
 
   /**
-   * The current tokens of the epoch and of `namespaces`, in that order: one `getMany` round trip, plus
-   * one write for namespaces that had no token.
+   * The key of a namespace's token. A namespace that is long or holds characters other than letters,
+   * digits and `_ . : - { }` is hashed into its key: a namespace built from a client's argument can then
+   * never make a key larger than a few dozen bytes.
    */
-  async read(namespaces: readonly string[]): Promise<string[]> {
-    const all = [EPOCH_NAMESPACE, ...namespaces];
-    const keys = all.map((ns) => this.keyOf(ns));
-    const tokens = await (this.options.getMany ? this.options.getMany(keys) : this.options.store.getMany(keys));
-    const missing: { key: string; value: string; ttlSeconds: number }[] = [];
-    const result = tokens.map((token, i) => {
+  keyOf(namespace: string): string {
+    const name = namespace.length <= maxPlainNamespaceLength && plainNamespace.test(namespace) ? namespace : `#${sha256(namespace)}`;
+    return `${this.keyPrefix}:gen:${name}`;
+  }
+
+  /** The keys to read for `namespaces`: the epoch's first. */
+  keysOf(namespaces: readonly string[]): string[] {
+    const keys = [this.keyOf(EPOCH_NAMESPACE)];
+    for (const ns of namespaces) keys.push(this.keyOf(ns));
+    return keys;
+  }
+
+  /** Interprets the values read under {@link keysOf}: each absent token is made up (and listed in `created`). */
+  fromValues(keys: readonly string[], values: readonly unknown[]): GenerationRead {
+    const created: StoreEntry[] = [];
+    const tokens = values.map((token, i) => {
       if (typeof token === 'string') return token;
       const fresh = newToken();
-      missing.push({ key: this.keyOf(all[i]!), value: fresh, ttlSeconds: this.ttlSeconds });
+      created.push({ key: keys[i]!, value: fresh, ttlSeconds: this.ttlSeconds });
       return fresh;
     });
-    if (missing.length > 0) await this.write(missing);
-    return result;
+    return { tokens, created };
   }
 
-  /**
-   * Evicts `namespaces`: a new token for each, in one round trip. Resolves true when the write is
-   * durable: acknowledged by the shared store (a plain store always is).
-   */
-  async bump(namespaces: readonly string[]): Promise<boolean> {
-    if (namespaces.length === 0) return true;
-    return this.write([...new Set(namespaces)].map((ns) => ({ key: this.keyOf(ns), value: newToken(), ttlSeconds: this.ttlSeconds })));
+  /** New tokens for `namespaces` (each once): what an eviction writes. */
+  bumpEntries(namespaces: readonly string[]): StoreEntry[] {
+    return [...new Set(namespaces)].map((ns) => ({ key: this.keyOf(ns), value: newToken(), ttlSeconds: this.ttlSeconds }));
   }
+}
 
-  private async write(entries: { key: string; value: string; ttlSeconds: number }[]): Promise<boolean> {
-    const { store } = this.options;
-    if (store.setManyDurably) return store.setManyDurably(entries);
-    if (store.setMany) await store.setMany(entries);
-    else await Promise.all(entries.map((e) => store.set(e.key, e.value, e.ttlSeconds)));
-    return true;
-  }
+/** Namespaces up to this many characters appear in their token's key as they are. */
+const maxPlainNamespaceLength = 100;
+const plainNamespace = /^[\w.:{}*-]+$/;
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
 }
 
 function newToken(): string {

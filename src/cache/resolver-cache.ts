@@ -1,8 +1,12 @@
-import DataLoader from 'dataloader';
 import { buildCacheKey, defaultKeyPrefix } from './cache-key';
-import { EvictionJournal } from './evictions';
-import { NamespaceGenerations } from './namespaces';
-import type { CacheStore } from './store';
+import { Evictor } from './evictions';
+import { NamespaceGenerations, type GenerationRead } from './namespaces';
+import { assertKeyPrefix, assertWholeNumber } from './options';
+import { batchedReads } from './stores/batched-reads';
+import { errorsAreMisses } from './stores/errors-are-misses';
+import { defaultMaxEntryBytes, type MemoryStore } from './stores/memory';
+import type { CacheStore } from './stores/store';
+import { tiered } from './stores/tiered';
 import { jsonClone } from './to-plain';
 import type { CacheEvent, CacheFieldStatus, CacheLogger, CacheScope } from './types';
 
@@ -11,20 +15,24 @@ export interface ResolverCacheOptions<TContext extends object = object> {
   /** Where entries and namespace generations live: memory, Redis, or a failover of both. */
   store: CacheStore;
   /**
-   * An optional in-process tier in front of a shared `store` (a bounded memory store). Entries are
-   * immutable under their key (the key includes the generations, which are always read from `store`),
-   * so this tier needs no cross-instance invalidation: an eviction anywhere changes the key. A hit there
-   * saves the second round trip of a lookup.
+   * An optional in-process tier in front of a shared `store` (a bounded memory store) for entries, never
+   * for generations: entries are immutable under their key (the key includes the generations, always read
+   * from `store`), so this tier needs no cross-instance invalidation.
    */
-  local?: CacheStore;
+  local?: MemoryStore;
+  /**
+   * Evicts namespaces and journals what the shared store did not take. Build it first when the store needs
+   * it too (the failover store replays its journal on recovery); default: one of its own.
+   */
+  evictor?: Evictor;
   /** Seconds an entry lives when its `@CacheControl` names no `maxAge`. Default 300. */
   defaultMaxAge?: number;
   /** The authenticated subject of a request (a user id), which PRIVATE entries are keyed by; null when anonymous. */
   getSubject(context: TContext): string | number | null | undefined;
-  /** First segment of every key. Default {@link defaultKeyPrefix}. */
+  /** First segment of every key. Default {@link defaultKeyPrefix}. Must match the evictor's. */
   keyPrefix?: string;
-  /** Seconds a namespace generation token lives. Default 7 days. */
-  generationTtlSeconds?: number;
+  /** A larger entry (its value as JSON text, in bytes) is not stored. Default {@link defaultMaxEntryBytes}. */
+  maxEntryBytes?: number;
   /** Warnings (store failures) go here; lookups too when `logLookups`. */
   logger?: CacheLogger;
   /** One line per hit or miss: `CACHE HIT: Query.users (1.89ms)`. Never a key or a user id. */
@@ -33,10 +41,6 @@ export interface ResolverCacheOptions<TContext extends object = object> {
   onEvent?(event: CacheEvent): void;
   /** Milliseconds since the epoch; injectable for tests. Default `Date.now`. */
   now?(): number;
-  /** Bound of the journal of evictions kept while the shared store is away, in namespaces. Default 10,000. */
-  maxPendingEvictions?: number;
-  /** Deadline of replaying that journal, in **milliseconds**. Default 1000. */
-  replayTimeoutMs?: number;
 }
 
 /** One cached computation, as {@link ResolverCache.cached} takes it. */
@@ -66,13 +70,6 @@ export interface CachedResult {
   age: number;
 }
 
-/**
- * Longest life of an entry in the local tier, in seconds. Evictions reach it at once (through the
- * generations); this bounds only how long another instance's `Cache-Control: no-cache` refresh of the
- * same key takes to reach this one.
- */
-export const localMaxAgeSeconds = 30;
-
 interface Envelope {
   /** The plain value. */
   v: unknown;
@@ -82,44 +79,41 @@ interface Envelope {
 
 /**
  * The cache's runtime: reads generations, builds keys, reads and writes entries, coalesces concurrent
- * misses, and evicts namespaces. A store failure is a miss, never a failed request (the store adapters
- * already bound every call with a deadline; anything that still throws is caught here).
+ * misses, and evicts namespaces. A store failure is a miss, never a failed request.
  */
 export class ResolverCache<TContext extends object = object> {
   readonly defaultMaxAge: number;
-  readonly generations: NamespaceGenerations;
-  /** Evictions the shared store has not acknowledged yet; replay them with {@link ResolverCache.replayEvictions}. */
-  readonly journal: EvictionJournal;
-  private readonly prefix: string;
+  readonly evictor: Evictor;
+  private readonly keyPrefix: string;
+  private readonly generations: NamespaceGenerations;
+  private readonly maxEntryBytes: number;
+  /** The store as given: evictions go there (the failover store tells which were durable). */
+  private readonly store: CacheStore;
+  /** The store for reads and writes: failures are misses, one tick's reads are one getMany. */
+  private readonly shared: CacheStore;
+  /** Where entries are read and written: the local tier in front of `shared`, when there is one. */
+  private readonly entries: CacheStore;
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly now: () => number;
-  /**
-   * Reads issued in the same tick (the generations and entries of 50 `User.apiKeys` of one page, say)
-   * go to the store as ONE getMany: a page costs two round trips, not a hundred, and the resolvers that
-   * miss still reach their DataLoader in the same tick, so the database batch stays one query.
-   */
-  private readonly reader: DataLoader<string, unknown>;
 
   constructor(private readonly options: ResolverCacheOptions<TContext>) {
     this.defaultMaxAge = options.defaultMaxAge ?? 300;
-    if (!Number.isInteger(this.defaultMaxAge) || this.defaultMaxAge < 1) {
-      throw new RangeError(`defaultMaxAge must be a whole number of seconds >= 1, got: ${String(options.defaultMaxAge)}`);
-    }
-    this.prefix = options.keyPrefix ?? defaultKeyPrefix;
+    assertWholeNumber('defaultMaxAge', this.defaultMaxAge, 'seconds');
+    this.keyPrefix = options.keyPrefix ?? defaultKeyPrefix;
+    assertKeyPrefix('keyPrefix', this.keyPrefix);
+    this.maxEntryBytes = options.maxEntryBytes ?? defaultMaxEntryBytes;
+    assertWholeNumber('maxEntryBytes', this.maxEntryBytes, 'bytes');
     this.now = options.now ?? Date.now;
-    this.reader = new DataLoader<string, unknown>(async (keys) => options.store.getMany(keys), { cache: false, maxBatchSize: 1000 });
-    this.generations = new NamespaceGenerations({
-      store: options.store,
-      prefix: this.prefix,
-      ttlSeconds: options.generationTtlSeconds,
-      getMany: (keys) => this.reader.loadMany(keys).then(rethrowErrors),
-    });
-    this.journal = new EvictionJournal({
-      generations: this.generations,
-      maxPending: options.maxPendingEvictions,
-      replayTimeoutMs: options.replayTimeoutMs ?? 1000,
-      logger: options.logger,
-    });
+    this.evictor = options.evictor ?? createEvictor({ keyPrefix: this.keyPrefix, logger: options.logger });
+    this.generations = this.evictor.generations;
+    this.store = options.store;
+    this.shared = batchedReads(
+      errorsAreMisses(options.store, (operation, error) => {
+        this.emit({ type: 'store-error', operation, error });
+        this.options.logger?.warn({ err: error, operation }, 'cache store call failed; treating it as a miss');
+      }),
+    );
+    this.entries = options.local ? tiered(options.local, this.shared) : this.shared;
   }
 
   /** The subject PRIVATE entries of this request are keyed by; null when anonymous. */
@@ -134,28 +128,23 @@ export class ResolverCache<TContext extends object = object> {
    */
   async cached<T>(call: CachedCall<T>, compute: () => Promise<T> | T): Promise<CachedResult> {
     const started = performance.now();
-    const generations = await this.safely('read generations', () => this.generations.read(call.namespaces), null);
-    if (generations === null) {
-      // Without generations no key is safe to read or write: compute, do not store.
-      const value = (call.toPlain ?? jsonClone)(await compute());
-      return this.finish(call, { value, status: call.bypass ? 'BYPASS' : 'MISS', age: 0 }, started);
-    }
-    const key = buildCacheKey({ prefix: this.prefix, coordinate: call.coordinate, scope: call.scope, subject: call.subject ?? null, args: call.args, generations });
+    const generations = await this.readGenerations(call.namespaces);
+    const key = buildCacheKey({
+      prefix: this.keyPrefix,
+      coordinate: call.coordinate,
+      scope: call.scope,
+      subject: call.subject ?? null,
+      args: call.args,
+      generations: generations.tokens,
+    });
 
     if (!call.bypass) {
       const hit = await this.lookup(key, call.maxAge);
-      if (hit) return this.finish(call, { value: hit.envelope.v, status: 'HIT', age: hit.age }, started);
+      if (hit) return this.finish(call, { value: hit.v, status: 'HIT', age: this.ageOf(hit) }, started);
     }
-
     const run = async () => {
       const plain = (call.toPlain ?? jsonClone)(await compute());
-      if (call.shouldStore?.(plain) ?? true) {
-        const envelope: Envelope = { v: plain, t: this.now() };
-        await Promise.all([
-          this.safely('set', () => this.options.store.set(key, envelope, call.maxAge), undefined),
-          this.options.local && this.safely('local set', () => this.options.local!.set(key, envelope, Math.min(call.maxAge, localMaxAgeSeconds)), undefined),
-        ]);
-      }
+      if (call.shouldStore?.(plain) ?? true) await this.put(key, plain, call.maxAge, generations);
       return plain;
     };
     // A bypass computes on its own: it must not be answered by a computation that started before it.
@@ -163,37 +152,44 @@ export class ResolverCache<TContext extends object = object> {
     return this.finish(call, { value, status: call.bypass ? 'BYPASS' : 'MISS', age: 0 }, started);
   }
 
-  /** The entry under `key`, from the local tier, else from the store (then kept locally for the rest of its life). */
-  private async lookup(key: string, maxAge: number): Promise<{ envelope: Envelope; age: number } | undefined> {
-    const { local } = this.options;
-    const near = local ? await this.safely('local get', () => local.get<Envelope>(key), undefined) : undefined;
-    const envelope = near ?? ((await this.safely('get', () => this.reader.load(key), undefined)) as Envelope | undefined);
-    if (!envelope || typeof envelope !== 'object' || !('t' in envelope)) return undefined;
-    const age = Math.max(0, Math.floor((this.now() - envelope.t) / 1000));
-    const remaining = Math.min(maxAge - age, localMaxAgeSeconds);
-    if (local && !near && remaining >= 1) await this.safely('local set', () => local.set(key, envelope, remaining), undefined);
-    return { envelope, age };
-  }
-
   /**
    * Evicts `namespaces`: a new generation for each, so what was cached under them is never read again.
    * Never throws: what the shared store could not take is journaled and replayed when it returns.
    * Call it after the change is committed, never before.
    */
-  async invalidate(namespaces: readonly string[]): Promise<void> {
+  async evict(namespaces: readonly string[]): Promise<void> {
     if (namespaces.length === 0) return;
-    await this.journal.evict(namespaces);
-    for (const namespace of namespaces) this.emit({ type: 'evict', namespace });
+    await this.evictor.evict(this.store, namespaces);
+    for (const namespace of new Set(namespaces)) this.emit({ type: 'evict', namespace });
   }
 
-  /** One namespace: `invalidateNamespace('users:list')`. */
-  invalidateNamespace(namespace: string): Promise<void> {
-    return this.invalidate([namespace]);
+  private async readGenerations(namespaces: readonly string[]): Promise<GenerationRead> {
+    const keys = this.generations.keysOf(namespaces);
+    return this.generations.fromValues(keys, await this.shared.getMany(keys));
   }
 
-  /** For the failover store's `onRecover`: writes the journaled evictions to the shared store before it serves reads. */
-  replayEvictions(primary: CacheStore): Promise<void> {
-    return this.journal.replay(primary);
+  private async lookup(key: string, maxAge: number): Promise<Envelope | undefined> {
+    const envelope = await this.entries.get<Envelope>(key);
+    if (!envelope || typeof envelope !== 'object' || typeof envelope.t !== 'number') return undefined;
+    // The local tier may keep an entry a little past its own life: the entry's maxAge decides.
+    return this.now() - envelope.t < maxAge * 1000 ? envelope : undefined;
+  }
+
+  private ageOf(envelope: Envelope): number {
+    return Math.max(0, Math.floor((this.now() - envelope.t) / 1000));
+  }
+
+  private async put(key: string, plain: unknown, maxAge: number, generations: GenerationRead): Promise<void> {
+    const bytes = Buffer.byteLength(JSON.stringify(plain) ?? '');
+    if (bytes > this.maxEntryBytes) {
+      this.emit({ type: 'oversized', bytes });
+      return;
+    }
+    const envelope: Envelope = { v: plain, t: this.now() };
+    await Promise.all([
+      generations.created.length > 0 ? this.shared.addMany(generations.created) : undefined,
+      this.entries.set(key, envelope, maxAge),
+    ]);
   }
 
   private async singleFlight(key: string, run: () => Promise<unknown>): Promise<unknown> {
@@ -216,16 +212,6 @@ export class ResolverCache<TContext extends object = object> {
     return result;
   }
 
-  private async safely<R>(operation: string, fn: () => Promise<R>, fallback: R): Promise<R> {
-    try {
-      return await fn();
-    } catch (error) {
-      this.emit({ type: 'store-error', operation, error });
-      this.options.logger?.warn({ err: error, operation }, 'cache store call failed; treating it as a miss');
-      return fallback;
-    }
-  }
-
   private emit(event: CacheEvent): void {
     try {
       this.options.onEvent?.(event);
@@ -235,12 +221,32 @@ export class ResolverCache<TContext extends object = object> {
   }
 }
 
-function rethrowErrors(values: unknown[]): unknown[] {
-  for (const v of values) if (v instanceof Error) throw v;
-  return values;
+/** Options of {@link createEvictor}. */
+export interface CreateEvictorOptions {
+  /** Must match the cache's `keyPrefix`. Default {@link defaultKeyPrefix}. */
+  keyPrefix?: string;
+  /** Seconds a namespace generation token lives. Default 7 days. */
+  generationTtlSeconds?: number;
+  /** Bound of the journal of evictions kept while the shared store is away, in namespaces. Default 10,000. */
+  maxPendingEvictions?: number;
+  /** Deadline of replaying that journal, in **milliseconds**. Default 1000. */
+  replayTimeoutMs?: number;
+  logger?: CacheLogger;
 }
 
-/** Creates the cache runtime; hand its {@link cachePlugin} to Apollo and use `@CacheControl` on resolvers. */
+/** Creates the evictor a cache and its failover store share (build it first; see {@link ResolverCacheOptions.evictor}). */
+export function createEvictor(options: CreateEvictorOptions = {}): Evictor {
+  const keyPrefix = options.keyPrefix ?? defaultKeyPrefix;
+  assertKeyPrefix('keyPrefix', keyPrefix);
+  return new Evictor({
+    generations: new NamespaceGenerations(keyPrefix, options.generationTtlSeconds),
+    maxPending: options.maxPendingEvictions,
+    replayTimeoutMs: options.replayTimeoutMs,
+    logger: options.logger,
+  });
+}
+
+/** Creates the cache runtime; hand it to {@link cachePlugin} in Apollo and use `@CacheControl` on resolvers. */
 export function createResolverCache<TContext extends object = object>(options: ResolverCacheOptions<TContext>): ResolverCache<TContext> {
   return new ResolverCache(options);
 }

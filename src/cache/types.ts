@@ -39,4 +39,6 @@ export interface CacheLogger {
 export type CacheEvent =
   | { type: 'lookup'; coordinate: string; status: CacheFieldStatus; ms: number }
   | { type: 'evict'; namespace: string }
+  /** An entry was not stored: its value, as JSON text, is larger than the cache's `maxEntryBytes`. */
+  | { type: 'oversized'; bytes: number }
   | { type: 'store-error'; operation: string; error: unknown };

@@ -4,7 +4,6 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { GraphQLSchema } from 'graphql';
-import { cachePlugin, type ResolverCache } from '../cache';
 import type { Config } from '../config';
 import type { Context } from '../context';
 import type { Logger } from '../logger';
@@ -16,17 +15,17 @@ export interface ApolloOptions {
   httpServer: Server;
   config: Config;
   logger: Logger;
-  /** The cache runtime when caching is on: its plugin reports HIT/MISS. */
-  cache: ResolverCache<Context> | null;
+  /** More plugins (the cache report, when caching is on). */
+  plugins: ApolloServerPlugin<Context>[];
 }
 
 /** Apollo Server, started: drain on stop, Sandbox or no landing page, masked errors, the cache report. */
-export async function createApolloServer({ schema, httpServer, config, logger, cache }: ApolloOptions): Promise<ApolloServer<Context>> {
+export async function createApolloServer({ schema, httpServer, config, logger, plugins: extra }: ApolloOptions): Promise<ApolloServer<Context>> {
   const plugins: ApolloServerPlugin<Context>[] = [
     ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutSeconds * 1000 }),
     config.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
     errorLoggingPlugin(logger),
-    ...(cache ? [cachePlugin<Context>(cache)] : []),
+    ...extra,
   ];
   const apollo = new ApolloServer<Context>({
     schema,

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 import type { Context } from '../context';
-import { PUBLIC_ERROR_CODES } from '../errors';
+import { PUBLIC_ERROR_CODES } from '../graphql/errors';
 import type { Logger } from '../logger';
 
 /** Logs, with the request id, every error that clients will only see as INTERNAL_SERVER_ERROR. */

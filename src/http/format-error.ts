@@ -1,5 +1,5 @@
 import type { GraphQLFormattedError } from 'graphql';
-import { ErrorCode, PUBLIC_ERROR_CODES } from '../errors';
+import { ErrorCode, PUBLIC_ERROR_CODES } from '../graphql/errors';
 
 // graphql-js rejects a bad literal (`role: SUPERUSER`, `size: "x"`) at validation; for clients it is
 // bad input like any other, so it gets the contract's BAD_USER_INPUT code.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
 import { parseDatabaseUrl } from '../../src/config';
-import { createOrmOptions } from '../../src/mikro-orm.config';
+import { createOrmOptions } from '../../src/db/mikro-orm.config';
 
 export type DatabaseKind = 'sqlite' | 'postgresql';
 

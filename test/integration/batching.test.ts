@@ -1,4 +1,4 @@
-import { DatabaseSeeder } from '../../src/seeders/DatabaseSeeder';
+import { DatabaseSeeder } from '../../src/db/seeders/DatabaseSeeder';
 import { databaseKinds } from '../helpers/databases';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 

@@ -1,5 +1,5 @@
 import type { CacheEvent } from '../../src/cache';
-import { Namespaces } from '../../src/modules/namespaces';
+import { Namespaces } from '../../src/caching/namespaces';
 import { User } from '../../src/modules/user/user.entity';
 import { startRedisServer, type TestRedisServer } from '../helpers/redis-server';
 import { startTestApp, type TestApp } from '../helpers/test-app';
@@ -32,7 +32,7 @@ describe.each([['memory'], ['redis']])('the read/write race (%s store)', (backen
   it('a held read that stores an old value after the write never serves it', async () => {
     const u = await t.createUser();
     const id = Number(u.id);
-    const cache = t.app.cache!.cache;
+    const cache = t.app.cache!.resolverCache;
     const call = { coordinate: 'Test.fullName', scope: 'PUBLIC' as const, args: { id }, namespaces: [Namespaces.user(id)], maxAge: 60 };
     const readFullName = async () => (await t.app.orm.em.fork().findOneOrFail(User, id)).fullName;
 

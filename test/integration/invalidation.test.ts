@@ -114,19 +114,19 @@ describe.each(databaseKinds)('invalidation (%s)', (database) => {
     const conn = t.app.orm.em.getConnection();
     await conn.execute('update users set full_name = ? where id = ?', ['Raw SQL', Number(u.id)]);
     expect((await u.client.ok(ME)).me.fullName).toBe('Test User'); // stale until told
-    await t.app.invalidation.invalidateUserCache(u.id);
+    await t.app.evictions.evictUser(u.id);
     expect((await u.client.ok(ME)).me.fullName).toBe('Raw SQL');
     expect((await t.admin.ok(USER, { id: u.id })).user?.fullName).toBe('Raw SQL');
     expect((await t.admin.ok(USERS, ALL)).users.items.find((i) => i.id === u.id)?.fullName).toBe('Raw SQL');
 
     await conn.execute('update api_keys set name = ? where owner_id = ?', ['renamed by SQL', Number(u.id)]);
-    await t.app.invalidation.invalidateApiKeysCache(u.id);
+    await t.app.evictions.evictApiKeys(u.id);
     expect((await u.client.ok(API_KEYS)).apiKeys[0]!.name).toBe('renamed by SQL');
 
     await conn.execute('update users set full_name = ? where id = ?', ['Listed', Number(u.id)]);
-    await t.app.invalidation.invalidateUsersListCache();
+    await t.app.evictions.evictUsersList();
     expect((await t.admin.ok(USERS, ALL)).users.items.find((i) => i.id === u.id)?.fullName).toBe('Listed');
-    await t.app.invalidation.invalidateNamespace(`user:${u.id}`);
+    await t.app.evictions.evict([`user:${u.id}`]);
     expect((await u.client.ok(ME)).me.fullName).toBe('Listed');
   });
 

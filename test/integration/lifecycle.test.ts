@@ -1,6 +1,6 @@
 import { MikroORM } from '@mikro-orm/core';
 import { parseDatabaseUrl } from '../../src/config';
-import { createOrmOptions } from '../../src/mikro-orm.config';
+import { createOrmOptions } from '../../src/db/mikro-orm.config';
 import { createScratchDatabase, databaseKinds } from '../helpers/databases';
 import { startTestApp } from '../helpers/test-app';
 

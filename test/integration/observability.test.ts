@@ -1,4 +1,4 @@
-import { namespaceFamily } from '../../src/http/metrics';
+import { namespaceFamily } from '../../src/caching/cache-metrics';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
 function metricValue(text: string, name: string, labels: Record<string, string>): number {

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MikroORM } from '@mikro-orm/core';
 import { parseDatabaseUrl } from '../../src/config';
-import { createOrmOptions } from '../../src/mikro-orm.config';
-import { seededEmail, seededSecret } from '../../src/seeders/DatabaseSeeder';
+import { createOrmOptions } from '../../src/db/mikro-orm.config';
+import { seededEmail, seededSecret } from '../../src/db/seeders/DatabaseSeeder';
 import { createScratchDatabase } from '../helpers/databases';
 import { startTestApp } from '../helpers/test-app';
 

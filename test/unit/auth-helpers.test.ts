@@ -1,6 +1,6 @@
 import { generateApiKeySecret, hashApiKeySecret, secretFromHeaders } from '../../src/auth/api-key-secret';
 import { formatError } from '../../src/http/format-error';
-import { parseId } from '../../src/ids';
+import { parseId } from '../../src/graphql/ids';
 
 const headers = (h: Record<string, string>) => ({ get: (name: string) => h[name] });
 

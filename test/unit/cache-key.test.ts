@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { buildCacheKey, canonicalJson, hashArgs } from '../../src/cache';
+import { buildCacheKey, canonicalJson, hashArgs } from '../../src/cache/cache-key';
 
 const json = fc.jsonValue();
 const args = fc.dictionary(fc.string({ maxLength: 8 }), json, { maxKeys: 5 });

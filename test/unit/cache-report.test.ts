@@ -1,4 +1,4 @@
-import { CacheReportCollector } from '../../src/cache';
+import { CacheReportCollector } from '../../src/cache/report';
 
 const field = (status: 'HIT' | 'MISS' | 'BYPASS') => ({ path: 'x', status, scope: 'PUBLIC' as const, maxAge: 1, age: 0 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchema } from 'graphql';
-import { buildAppSchema, printAppSchema } from '../../src/schema';
+import { buildAppSchema, printAppSchema } from '../../src/graphql/schema';
 
 describe('schema.graphql', () => {
   it('is what the code emits (run `npm run schema` and commit it when this fails)', async () => {

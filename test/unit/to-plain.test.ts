@@ -1,5 +1,5 @@
 import { buildSchema } from 'graphql';
-import { toPlain } from '../../src/cache';
+import { toPlain } from '../../src/cache/to-plain';
 
 const schema = buildSchema(`
   scalar DateTimeISO

@@ -1,10 +1,10 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { selfOrAdmin } from '../../auth/auth-checker';
-import { CacheControl, Evicts } from '../../cache';
+import { CacheControl } from '../../cache';
 import type { Context } from '../../context';
-import { Errors } from '../../errors';
-import { parseId } from '../../ids';
-import { Namespaces } from '../namespaces';
+import { Errors } from '../../graphql/errors';
+import { parseId } from '../../graphql/ids';
+import { Namespaces } from '../../caching/namespaces';
 import { Role, User } from '../user/user.entity';
 import { ApiKey } from './api-key.entity';
 import { issueApiKey } from './api-key.service';
@@ -32,7 +32,6 @@ export class ApiKeyResolver {
 
   @Mutation(() => CreatedApiKey, { description: 'A new key for the caller, or, for an ADMIN, for userId.' })
   @Authorized(selfOrAdmin('create an API key for another user', ({ args }) => args.userId))
-  @Evicts<Context, CreatedApiKey>(({ result }) => [Namespaces.apiKeys(result.apiKey.owner.id), Namespaces.user(result.apiKey.owner.id)])
   async createApiKey(@Args(() => CreateApiKeyArgs) { name, userId }: CreateApiKeyArgs, @Ctx() { em, viewer }: Context): Promise<CreatedApiKey> {
     const ownerId = userId === null || userId === undefined ? viewer!.userId : parseId(userId);
     const owner = ownerId === null ? null : await em.findOne(User, ownerId);

@@ -1,11 +1,11 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { selfOrAdmin } from '../../auth/auth-checker';
-import { CacheControl, Evicts } from '../../cache';
+import { CacheControl } from '../../cache';
 import type { Context } from '../../context';
-import { Errors } from '../../errors';
-import { parseId } from '../../ids';
+import { Errors } from '../../graphql/errors';
+import { parseId } from '../../graphql/ids';
 import { ApiKey } from '../api-key/api-key.entity';
-import { Namespaces, userNamespaces } from '../namespaces';
+import { Namespaces } from '../../caching/namespaces';
 import { UserPage } from './user-page.type';
 import { Role, User } from './user.entity';
 import { CreateUserInput, UpdateUserInput, UsersArgs } from './user.inputs';
@@ -47,7 +47,6 @@ export class UserResolver {
 
   @Mutation(() => User, { description: 'ADMIN only.' })
   @Authorized(Role.ADMIN)
-  @Evicts(Namespaces.usersList)
   async createUser(@Arg('input', () => CreateUserInput) input: CreateUserInput, @Ctx() { em }: Context): Promise<User> {
     return createUser(em, input);
   }
@@ -57,7 +56,6 @@ export class UserResolver {
     selfOrAdmin('update a user', ({ args }) => args.id),
     (viewer, { args }) => viewer.role === Role.ADMIN || !args.input?.role || 'only an ADMIN may change a role.',
   )
-  @Evicts<Context>(({ args }) => userNamespaces(args.id))
   async updateUser(
     @Arg('id', () => ID) id: string,
     @Arg('input', () => UpdateUserInput) input: UpdateUserInput,
@@ -71,7 +69,6 @@ export class UserResolver {
 
   @Mutation(() => Boolean, { description: 'ADMIN only. Deletes the user and their API keys; false when there was no such user.' })
   @Authorized(Role.ADMIN)
-  @Evicts<Context, boolean>(({ args, result }) => (result ? [...userNamespaces(args.id), Namespaces.apiKeys(args.id)] : []))
   async deleteUser(@Arg('id', () => ID) id: string, @Ctx() { em, viewer }: Context): Promise<boolean> {
     const userId = parseId(id);
     if (userId === viewer!.userId) throw Errors.badInput([{ field: 'id', message: 'an ADMIN cannot delete themself' }]);

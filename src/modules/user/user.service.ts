@@ -1,5 +1,5 @@
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
-import { Errors } from '../../errors';
+import { Errors } from '../../graphql/errors';
 import { Role, User } from './user.entity';
 import type { CreateUserInput, UpdateUserInput } from './user.inputs';
 

@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import type { Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { SeedManager } from '@mikro-orm/seeder';
-import { parseDatabaseUrl, type DatabaseConfig } from './config';
-import { ApiKey } from './modules/api-key/api-key.entity';
-import { User } from './modules/user/user.entity';
+import { parseDatabaseUrl, type DatabaseConfig } from '../config';
+import { ApiKey } from '../modules/api-key/api-key.entity';
+import { User } from '../modules/user/user.entity';
 
 export const entities = [User, ApiKey];
 

@@ -1,8 +1,8 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
-import { hashApiKeySecret } from './auth/api-key-secret';
-import { ApiKey } from './modules/api-key/api-key.entity';
-import { issueApiKey } from './modules/api-key/api-key.service';
-import { Role, User } from './modules/user/user.entity';
+import { hashApiKeySecret } from '../auth/api-key-secret';
+import { ApiKey } from '../modules/api-key/api-key.entity';
+import { issueApiKey } from '../modules/api-key/api-key.service';
+import { Role, User } from '../modules/user/user.entity';
 
 export const SEED_ADMIN_EMAIL = 'admin@example.com';
 

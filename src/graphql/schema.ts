@@ -1,11 +1,11 @@
 import { lexicographicSortSchema, specifiedDirectives, type GraphQLSchema } from 'graphql';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { buildSchema, type MiddlewareFn } from 'type-graphql';
-import { authChecker } from './auth/auth-checker';
-import { cacheControlDirective } from './cache/cache-control.directive';
-import type { Context } from './context';
-import { ApiKeyResolver } from './modules/api-key/api-key.resolver';
-import { UserResolver } from './modules/user/user.resolver';
+import { authChecker } from '../auth/auth-checker';
+import { cacheControlDirective } from '../cache/cache-control.directive';
+import type { Context } from '../context';
+import { ApiKeyResolver } from '../modules/api-key/api-key.resolver';
+import { UserResolver } from '../modules/user/user.resolver';
 import { validateArgs } from './validation';
 
 export const resolvers = [UserResolver, ApiKeyResolver] as const;

@@ -1,14 +1,22 @@
 import { ChangeSetType, type ChangeSet, type EntityManager, type EventSubscriber, type FlushEventArgs, type TransactionEventArgs } from '@mikro-orm/core';
-import { ApiKey } from '../modules/api-key/api-key.entity';
-import { Namespaces, userNamespaces } from '../modules/namespaces';
-import { User } from '../modules/user/user.entity';
+import { Evictions } from './namespaces';
 
-/** Evicts namespaces; resolves once the eviction is done (or safely queued). */
+/** Evicts namespaces; resolves once the eviction is done (or safely journaled). */
 export type Evict = (namespaces: string[]) => Promise<void>;
 
+/** The fields of the app's entities this subscriber reads. Entities are told apart by name, not imported. */
+interface UserLike {
+  id: number;
+}
+interface ApiKeyLike {
+  owner: { id: number };
+  secretHash: string;
+}
+
 /**
- * ORM-driven eviction: maps every committed change of User and ApiKey to the namespaces it makes stale,
- * so any write path (a resolver, the seeder, a script) evicts, decorated or not.
+ * ORM-driven eviction, the one eviction path for every write the ORM sees: it maps each committed
+ * change of a User or an ApiKey to the namespaces it makes stale ({@link Evictions}), so any write
+ * path (a resolver, the seeder, a script) evicts exactly once.
  *
  * Namespaces are collected at flush time and evicted only after the transaction COMMITTED (never
  * before: a reader could otherwise cache the old rows under the new generation); a rollback evicts
@@ -25,14 +33,13 @@ export class CacheEvictionSubscriber implements EventSubscriber {
     const rolesChanged: number[] = [];
     for (const changeSet of uow.getChangeSets()) {
       for (const ns of namespacesOf(changeSet)) namespaces.add(ns);
-      if (changeSet.entity instanceof User && changeSet.type === ChangeSetType.UPDATE && 'role' in (changeSet.payload ?? {})) {
-        rolesChanged.push(changeSet.entity.id);
+      if (changeSet.name === 'User' && changeSet.type === ChangeSetType.UPDATE && 'role' in (changeSet.payload ?? {})) {
+        rolesChanged.push((changeSet.entity as UserLike).id);
       }
     }
-    // A role lives in the cached authentication of each of the user's keys.
     if (rolesChanged.length > 0) {
-      const keys = await em.fork().find(ApiKey, { owner: { $in: rolesChanged } }, { fields: ['secretHash'] });
-      for (const key of keys) namespaces.add(Namespaces.auth(key.secretHash));
+      const keys = await em.fork().find<ApiKeyLike>('ApiKey', { owner: { $in: rolesChanged } } as object, { fields: ['secretHash'] as never });
+      for (const ns of Evictions.roleChanged(keys.map((k) => k.secretHash))) namespaces.add(ns);
     }
     if (namespaces.size > 0) this.pending.set(em, namespaces);
   }
@@ -50,16 +57,15 @@ export class CacheEvictionSubscriber implements EventSubscriber {
 }
 
 function namespacesOf(changeSet: ChangeSet<object>): string[] {
-  const entity = changeSet.entity;
-  if (entity instanceof User) {
-    if (changeSet.type === ChangeSetType.CREATE) return [Namespaces.usersList];
-    if (changeSet.type === ChangeSetType.DELETE) return [...userNamespaces(entity.id), Namespaces.apiKeys(entity.id)];
-    return userNamespaces(entity.id);
+  if (changeSet.name === 'User') {
+    const { id } = changeSet.entity as UserLike;
+    if (changeSet.type === ChangeSetType.CREATE) return Evictions.userCreated(id);
+    if (changeSet.type === ChangeSetType.DELETE) return Evictions.userDeleted(id);
+    return Evictions.userUpdated(id);
   }
-  if (entity instanceof ApiKey) {
-    const ownerId = entity.owner.id;
-    // `me` does not show keys, but a client may select `me { apiKeys }`: that field is cached under apikeys:{id}.
-    return [Namespaces.apiKeys(ownerId), Namespaces.user(ownerId), Namespaces.auth(entity.secretHash)];
+  if (changeSet.name === 'ApiKey') {
+    const key = changeSet.entity as ApiKeyLike;
+    return Evictions.apiKeyChanged(key.owner.id, key.secretHash);
   }
   return [];
 }

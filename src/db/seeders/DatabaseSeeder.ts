@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { Seeder } from '@mikro-orm/seeder';
-import { API_KEY_PREFIX, displayPrefix, hashApiKeySecret } from '../auth/api-key-secret';
-import { ApiKey } from '../modules/api-key/api-key.entity';
-import { Role, User } from '../modules/user/user.entity';
+import { API_KEY_PREFIX, displayPrefix, hashApiKeySecret } from '../../auth/api-key-secret';
+import { ApiKey } from '../../modules/api-key/api-key.entity';
+import { Role, User } from '../../modules/user/user.entity';
 
 export interface SeedOptions {
   /** Users to have: user001@example.com … (default 50). */

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CacheBackend, createFailoverStore, type FailoverStore, type FailoverStoreOptions } from '../../src/cache/failover-store';
-import { type CacheStore, createMemoryStore, createRedisStore, type RedisStore } from '../../src/cache/store';
+import { type CacheBackend, createFailoverStore, type FailoverStore, type FailoverStoreOptions } from '../../src/cache/stores/failover';
+import { createMemoryStore, type MemoryStore } from '../../src/cache/stores/memory';
+import { createRedisStore, type RedisStore } from '../../src/cache/stores/redis';
 import { freePort as getFreePort } from '../helpers/free-port';
 import { startRedisServer, type TestRedisServer } from '../helpers/redis-server';
 
@@ -16,7 +17,7 @@ const recoveryMs = 8000;
 interface Harness {
   store: FailoverStore;
   primary: RedisStore;
-  fallback: CacheStore;
+  fallback: MemoryStore;
   logger: { warn: jest.Mock; info: jest.Mock; debug: jest.Mock };
   /** `backend:<b>` on each change, `onRecover:<backend at that time>` on each call, in order. */
   events: string[];
@@ -39,19 +40,19 @@ async function startServer(port?: number): Promise<TestRedisServer> {
 function createHarness(url: string, onRecover?: FailoverStoreOptions<RedisStore>['onRecover']): Harness {
   const events: string[] = [];
   const logger = { warn: jest.fn(), info: jest.fn(), debug: jest.fn() };
-  const primary = createRedisStore({ url, namespace: 'failover-test', timeoutMs });
-  const fallback = createMemoryStore({ namespace: 'failover-test' });
+  const primary = createRedisStore({ url, timeoutMs });
+  const fallback = createMemoryStore();
   const store = createFailoverStore({
     primary,
     fallback,
     timeoutMs,
     logger,
-    onRecover: async (p) => {
+    onRecover: async (p: RedisStore) => {
       events.push(`onRecover:${store.backend}`);
       await onRecover?.(p);
     },
   });
-  store.on('backend', (backend) => events.push(`backend:${backend}`));
+  store.on('backend', (backend: CacheBackend) => events.push(`backend:${backend}`));
   stores.push(store);
   return { store, primary, fallback, logger, events };
 }

@@ -1,0 +1,81 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { MikroORM } from '@mikro-orm/core';
+import type { Registry } from 'prom-client';
+import { type KeyLookupFn, lookupKeyByHash } from '../auth/authenticator';
+import type { Viewer } from '../auth/viewer';
+import { type CacheEvent, cachePlugin } from '../cache';
+import type { Config } from '../config';
+import type { Context } from '../context';
+import type { Logger } from '../logger';
+import { registerCacheMetrics } from './cache-metrics';
+import { cachedKeyLookup } from './cached-key-lookup';
+import { createEvictionHelpers, type EvictionHelpers } from './eviction-helpers';
+import { CacheEvictionSubscriber } from './eviction.subscriber';
+import { Evictions } from './namespaces';
+import { type CacheStack, createCacheStack } from './stack';
+
+/** Everything the app needs of caching, whether it is on or off. */
+export interface AppCaching {
+  /** The cache as configured; null with caching off. */
+  readonly stack: CacheStack | null;
+  /** Evict after writes the ORM cannot see (raw SQL, another service); no-ops with caching off. */
+  readonly evictions: EvictionHelpers;
+  /** The API-key lookup: through the cache when it is on. */
+  readonly keyLookup: KeyLookupFn;
+  /** What recording a key's use makes stale. */
+  keyUsed(viewer: Viewer): Promise<void>;
+  /** Apollo plugins: the cache report. */
+  readonly plugins: ApolloServerPlugin<Context>[];
+  /** `memory`, `redis`, or `disabled`: for /ready and metrics. */
+  backend(): 'memory' | 'redis' | 'disabled';
+  close(): Promise<void>;
+}
+
+export interface AppCachingOptions {
+  config: Config;
+  logger: Logger;
+  orm: MikroORM;
+  /** Where the cache's metrics are registered. */
+  registry: Registry;
+  /** Also told of every cache event (tests count them). */
+  onEvent?: (event: CacheEvent) => void;
+}
+
+/**
+ * The app's side of caching, wired once: the stack as configured, the ORM subscriber that evicts on
+ * every committed write, the cached key lookup, the report plugin and the metrics.
+ */
+export async function setUpCaching({ config, logger, orm, registry, onEvent }: AppCachingOptions): Promise<AppCaching> {
+  let stack: CacheStack | null = null;
+  const backend = () => stack?.backend() ?? 'disabled';
+  const toMetrics = registerCacheMetrics(registry, backend);
+  if (config.cache.enabled) {
+    stack = await createCacheStack({
+      config: config.cache,
+      logger,
+      logLookups: config.logCategories.has('CACHE'),
+      onEvent: (event) => {
+        toMetrics(event);
+        onEvent?.(event);
+      },
+    });
+  }
+  const resolverCache = stack?.resolverCache ?? null;
+  const evict = resolverCache ? (namespaces: readonly string[]) => resolverCache.evict(namespaces) : null;
+  // Every committed change of a User or an ApiKey evicts what it made stale, whatever wrote it.
+  if (evict) orm.em.getEventManager().registerSubscriber(new CacheEvictionSubscriber(evict));
+  const shared = stack;
+  return {
+    stack,
+    evictions: createEvictionHelpers(evict),
+    keyLookup: resolverCache && shared ? cachedKeyLookup(resolverCache, config.cache.defaultTtlSeconds, lookupKeyByHash, shared.isShared) : lookupKeyByHash,
+    keyUsed: async (viewer) => {
+      await evict?.(Evictions.apiKeyUsed(viewer.userId));
+    },
+    plugins: resolverCache ? [cachePlugin<Context>(resolverCache)] : [],
+    backend,
+    close: async () => {
+      await stack?.close();
+    },
+  };
+}

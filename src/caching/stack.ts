@@ -1,0 +1,105 @@
+import {
+  type CacheBackend,
+  type CacheEvent,
+  type CacheStore,
+  createEvictor,
+  createFailoverStore,
+  createMemoryStore,
+  createResolverCache,
+  type FailoverStore,
+  type MemoryStore,
+  type ResolverCache,
+} from '../cache';
+import type { CacheConfig } from '../config';
+import type { Context } from '../context';
+import type { Logger } from '../logger';
+
+/** The cache as configured. */
+export interface CacheStack {
+  readonly resolverCache: ResolverCache<Context>;
+  /** `memory` or `redis`: where reads go right now. */
+  backend(): CacheBackend;
+  /**
+   * True when the store answering now is the one every instance shares (always, on memory alone; on
+   * Redis, only while Redis answers): what authentication may be cached in.
+   */
+  isShared(): boolean;
+  close(): Promise<void>;
+}
+
+export interface CacheStackOptions {
+  config: CacheConfig;
+  logger: Logger;
+  logLookups: boolean;
+  onEvent?: (event: CacheEvent) => void;
+}
+
+/**
+ * The cache as configured: memory, or Redis with memory as its fallback while Redis is unreachable and
+ * a local tier of entries in front of it. Redis down at start-up is not an error: the store starts on
+ * memory and switches when Redis answers.
+ */
+export async function createCacheStack({ config, logger, logLookups, onEvent }: CacheStackOptions): Promise<CacheStack> {
+  const cacheLogger = logger.child({ component: 'cache' });
+  const memory = () =>
+    createMemoryStore({
+      maxItems: config.maxItems,
+      maxBytes: config.maxBytes,
+      maxEntryBytes: Math.min(config.maxEntryBytes, config.maxBytes),
+      onOversized: (bytes) => onEvent?.({ type: 'oversized', bytes }),
+    });
+  // Built first: the cache evicts through it, and the failover store replays its journal on recovery.
+  const evictor = createEvictor({ logger: cacheLogger });
+  let store: CacheStore;
+  let failover: FailoverStore | undefined;
+  let local: MemoryStore | undefined;
+  if (config.redis) {
+    // Imported here only: an app on the memory store never loads the Redis client.
+    const { createRedisStore } = require('../cache/redis') as typeof import('../cache/redis');
+    failover = createFailoverStore({
+      primary: createRedisStore({ url: config.redis.url, timeoutMs: config.redis.timeoutMs, logger: cacheLogger }),
+      fallback: memory(),
+      timeoutMs: config.redis.timeoutMs,
+      logger: cacheLogger,
+      onRecover: evictor.replay,
+    });
+    store = failover;
+    local = memory();
+  } else {
+    store = memory();
+  }
+  const resolverCache = createResolverCache<Context>({
+    store,
+    local,
+    evictor,
+    defaultMaxAge: config.defaultTtlSeconds,
+    maxEntryBytes: config.maxEntryBytes,
+    getSubject: (context) => context.viewer?.userId,
+    logger: cacheLogger,
+    logLookups,
+    onEvent,
+  });
+  if (failover) await waitForBackend(failover, 'redis', 1000);
+  return {
+    resolverCache,
+    backend: () => failover?.backend ?? 'memory',
+    isShared: () => !failover || failover.backend === 'redis',
+    close: async () => {
+      await Promise.all([store.close(), local?.close()]);
+    },
+  };
+}
+
+/** Gives a reachable Redis a moment to connect, so the first requests already share it; never fails. */
+function waitForBackend(store: FailoverStore, backend: CacheBackend, ms: number): Promise<void> {
+  if (store.backend === backend) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    const off = store.on('backend', (b) => b === backend && done());
+    function done() {
+      clearTimeout(timer);
+      off();
+      resolve();
+    }
+  });
+}
