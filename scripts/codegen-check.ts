@@ -10,10 +10,10 @@
  * Exit 0: "client/generated is up to date."; exit 1: the drifted files and how to fix it; exit 2: codegen
  * itself failed (e.g. an operation that does not validate against the schema).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
-import { generate, type CodegenConfig } from '@graphql-codegen/cli';
+import { type CodegenConfig, generate } from '@graphql-codegen/cli';
 import config from '../codegen';
 
 const root = resolve(__dirname, '..');
@@ -53,7 +53,13 @@ async function main(): Promise<number> {
       moved[tempPath] = generates[output];
       return { committed: resolve(root, output), generated: tempPath };
     });
-    const checkConfig: CodegenConfig & { cwd: string } = { ...config, generates: moved, watch: false, silent: true, cwd: root };
+    const checkConfig: CodegenConfig & { cwd: string } = {
+      ...config,
+      generates: moved,
+      watch: false,
+      silent: true,
+      cwd: root,
+    };
     try {
       await generate(checkConfig, true);
     } catch (error) {
@@ -72,7 +78,8 @@ async function main(): Promise<number> {
         const fresh = existsSync(generatedFile);
         if (!has) drifted.push(`${show(committedFile)} (missing: codegen produces it)`);
         else if (!fresh) drifted.push(`${show(committedFile)} (stale: codegen no longer produces it)`);
-        else if (!readFileSync(committedFile).equals(readFileSync(generatedFile))) drifted.push(`${show(committedFile)} (differs)`);
+        else if (!readFileSync(committedFile).equals(readFileSync(generatedFile)))
+          drifted.push(`${show(committedFile)} (differs)`);
       }
     }
     const took = `${((Date.now() - started) / 1000).toFixed(1)}s`;

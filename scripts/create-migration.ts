@@ -34,7 +34,11 @@ async function main(): Promise<void> {
   }
   const pg = process.env.MIGRATION_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const db = `migration_scratch_${Date.now()}`;
-  const admin = await MikroORM.init({ ...createOrmOptions({ database: parseDatabaseUrl(pg) }), entities: [] , discovery: { warnWhenNoEntities: false } });
+  const admin = await MikroORM.init({
+    ...createOrmOptions({ database: parseDatabaseUrl(pg) }),
+    entities: [],
+    discovery: { warnWhenNoEntities: false },
+  });
   await admin.em.getConnection().execute(`create database ${db}`);
   try {
     const url = new URL(pg);

@@ -13,7 +13,8 @@ import { DatabaseSeeder, seededEmail, seededSecret } from '../src/db/seeders/Dat
 function count(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new ConfigError(`--${name} must be an integer from 0 to 100000, got: ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 0 || n > 100_000)
+    throw new ConfigError(`--${name} must be an integer from 0 to 100000, got: ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -27,7 +28,9 @@ async function main(): Promise<void> {
     await new DatabaseSeeder(options).run(orm.em.fork());
     console.log(`seeded ${options.users} users with ${options.keys} keys each`);
     if (options.users > 0 && options.keys > 0) {
-      console.log(`e.g. ${seededEmail(1)} authenticates with: Authorization: Bearer ${seededSecret(seededEmail(1), 1)}`);
+      console.log(
+        `e.g. ${seededEmail(1)} authenticates with: Authorization: Bearer ${seededSecret(seededEmail(1), 1)}`,
+      );
     }
   } finally {
     await orm.close(true);

@@ -55,9 +55,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let caching: AppCaching | null = null;
   try {
     caching = await setUpCaching({ config, logger, orm, registry: metrics.registry, onEvent: options.onCacheEvent });
-    const firstAdminSecret = await prepareDatabase(orm, { seedAdminApiKey: config.seedAdminApiKey, development: config.nodeEnv !== 'production' });
+    const firstAdminSecret = await prepareDatabase(orm, {
+      seedAdminApiKey: config.seedAdminApiKey,
+      development: config.nodeEnv !== 'production',
+    });
     const httpServer = createServer();
-    const apollo = await createApolloServer({ schema: await buildAppSchema(), httpServer, config, logger, plugins: caching.plugins });
+    const apollo = await createApolloServer({
+      schema: await buildAppSchema(),
+      httpServer,
+      config,
+      logger,
+      plugins: caching.plugins,
+    });
     const authenticator = new Authenticator(logger, caching.keyLookup, caching.keyUsed);
     const graphql = expressMiddleware(apollo, {
       context: async ({ req }) =>
@@ -117,6 +126,8 @@ function headerOf(value: string | string[] | undefined): string | undefined {
 }
 
 function watchQueries(orm: MikroORM, onQuery: (sql: string) => void): void {
-  const connection = orm.em.getConnection() as unknown as { getKnex(): { on(event: 'query', fn: (q: { sql: string }) => void): void } };
+  const connection = orm.em.getConnection() as unknown as {
+    getKnex(): { on(event: 'query', fn: (q: { sql: string }) => void): void };
+  };
   connection.getKnex().on('query', (q) => onQuery(q.sql));
 }

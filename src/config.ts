@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * Environment -> one typed, validated, frozen Config.
  *
- * Every variable of the public contract (shared API.md) plus a few operational ones. Invalid values
+ * Every variable the README's configuration table lists. Invalid values
  * fail fast with a message that names the variable, what it must be, and what it got, e.g.
  * `REDIS_PORT must be a port number (1-65535), got: "abc"`.
  */
@@ -80,7 +80,10 @@ const int = (name: string, fallback: number, min: number, max: number, what = 'a
       if (raw === undefined || raw.trim() === '') return fallback;
       const n = Number(raw.trim());
       if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be ${what} (${min}-${max}), got: ${JSON.stringify(raw)}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be ${what} (${min}-${max}), got: ${JSON.stringify(raw)}`,
+        });
         return z.NEVER;
       }
       return n;
@@ -99,7 +102,10 @@ const envSchema = z.object({
     .transform((raw, ctx) => {
       const v = (raw ?? '').trim() || 'development';
       if (v === 'development' || v === 'production' || v === 'test') return v;
-      ctx.addIssue({ code: 'custom', message: `NODE_ENV must be development, production or test, got: ${JSON.stringify(raw)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `NODE_ENV must be development, production or test, got: ${JSON.stringify(raw)}`,
+      });
       return z.NEVER;
     }),
   HOST: str('0.0.0.0'),
@@ -114,7 +120,10 @@ const envSchema = z.object({
     .transform((raw, ctx) => {
       const v = (raw ?? '').trim() || 'info';
       if (['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v)) return v;
-      ctx.addIssue({ code: 'custom', message: `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got: ${JSON.stringify(raw)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got: ${JSON.stringify(raw)}`,
+      });
       return z.NEVER;
     }),
   LOG_CATEGORIES: str(''),
@@ -140,7 +149,8 @@ export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(env
 export function parseDatabaseUrl(url: string): DatabaseConfig {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (path === '') throw new ConfigError(`DATABASE_URL must name a file after "sqlite:", got: ${JSON.stringify(url)}`);
+    if (path === '')
+      throw new ConfigError(`DATABASE_URL must name a file after "sqlite:", got: ${JSON.stringify(url)}`);
     return { driver: 'sqlite', dbName: path };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
@@ -164,7 +174,9 @@ export function redactUrl(url: string): string {
 function redisUrlFrom(env: z.infer<typeof envSchema>): string {
   if (env.REDIS_URL) {
     if (!/^rediss?:\/\//.test(env.REDIS_URL)) {
-      throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got: ${JSON.stringify(redactUrl(env.REDIS_URL))}`);
+      throw new ConfigError(
+        `REDIS_URL must start with redis:// or rediss://, got: ${JSON.stringify(redactUrl(env.REDIS_URL))}`,
+      );
     }
     return env.REDIS_URL;
   }
@@ -200,7 +212,8 @@ export function loadConfig(env: Env = process.env): Config {
     introspection,
     logLevel: e.LOG_LEVEL,
     logCategories: new Set(
-      e.LOG_CATEGORIES!.split(',')
+      e
+        .LOG_CATEGORIES!.split(',')
         .map((c) => c.trim().toUpperCase())
         .filter(Boolean),
     ),

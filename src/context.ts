@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
-import type { Authenticator } from './auth/authenticator';
 import { secretFromHeaders } from './auth/api-key-secret';
+import type { Authenticator } from './auth/authenticator';
 import type { Viewer } from './auth/viewer';
+import type { Logger } from './logger';
 import { createApiKeysByOwnerLoader } from './modules/api-key/api-key.loaders';
 import { createUserByIdLoader } from './modules/user/user.loaders';
-import type { Logger } from './logger';
 
 /** Per-request batch loaders: N parents' relations cost one query, not N. */
 export interface Loaders {
@@ -40,5 +40,12 @@ export async function createContext(
   const secret = secretFromHeaders(headers);
   const viewer = secret ? await deps.authenticator.authenticate(em, secret) : null;
   const requestId = headers.get('x-request-id') || randomUUID();
-  return { requestId, em, viewer, loaders: { userById: createUserByIdLoader(em), apiKeysByOwner: createApiKeysByOwnerLoader(em) }, logger: deps.logger, headers };
+  return {
+    requestId,
+    em,
+    viewer,
+    loaders: { userById: createUserByIdLoader(em), apiKeysByOwner: createApiKeysByOwnerLoader(em) },
+    logger: deps.logger,
+    headers,
+  };
 }

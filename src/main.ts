@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import 'dotenv/config';
 import { createApp } from './app';
-import { ConfigError, loadConfig, redactUrl } from './config';
+import { type Config, ConfigError, loadConfig, redactUrl } from './config';
 
 /** The process entry: config -> app -> listen -> graceful shutdown on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -17,7 +17,14 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   const { url } = await app.listen();
-  app.logger.info({ url, database: redactUrl(config.databaseUrl), cache: config.cache.enabled ? (config.cache.redis ? 'redis' : 'memory') : 'off' }, `GraphQL API ready at ${url}`);
+  app.logger.info(
+    {
+      url,
+      database: redactUrl(config.databaseUrl),
+      cache: config.cache.enabled ? (config.cache.redis ? 'redis' : 'memory') : 'off',
+    },
+    `GraphQL API ready at ${url}`,
+  );
   printSandboxHelp(url, app.firstAdminSecret, config.sandbox, !!config.seedAdminApiKey);
 
   let stopping = false;
@@ -25,10 +32,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.logger.info({ signal }, 'shutting down: finishing requests in flight');
-    const force = setTimeout(() => {
-      app.logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, (config.shutdownTimeoutSeconds + 2) * 1000);
+    const force = setTimeout(
+      () => {
+        app.logger.error('shutdown took too long; exiting');
+        process.exit(1);
+      },
+      (config.shutdownTimeoutSeconds + 2) * 1000,
+    );
     force.unref();
     app.close().then(
       () => {
@@ -57,7 +67,9 @@ function printSandboxHelp(url: string, firstAdminSecret: string | null, sandbox:
     `  Apollo Sandbox: open ${url} in a browser.`,
     '  In its Headers tab, add:',
     `    ${header}`,
-    ...(firstAdminSecret ? ['  (a first admin, admin@example.com, was created with this key: it is shown only this once)'] : []),
+    ...(firstAdminSecret
+      ? ['  (a first admin, admin@example.com, was created with this key: it is shown only this once)']
+      : []),
     '  Then run:  query { me { id email role } }',
     '',
   ];

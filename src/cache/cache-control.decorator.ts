@@ -41,13 +41,20 @@ export interface CacheControlOptions<TContext = any> {
  */
 export function CacheControl<TContext = any>(options: CacheControlOptions<TContext>): MethodDecorator {
   const scope = options.scope ?? 'PRIVATE';
-  if (scope !== 'PUBLIC' && scope !== 'PRIVATE') throw new TypeError(`@CacheControl scope must be PUBLIC or PRIVATE, got: ${JSON.stringify(options.scope)}`);
+  if (scope !== 'PUBLIC' && scope !== 'PRIVATE')
+    throw new TypeError(`@CacheControl scope must be PUBLIC or PRIVATE, got: ${JSON.stringify(options.scope)}`);
   if (options.maxAge !== undefined && (!Number.isInteger(options.maxAge) || options.maxAge < 0)) {
-    throw new TypeError(`@CacheControl maxAge must be a whole number of seconds >= 0, got: ${JSON.stringify(options.maxAge)}`);
+    throw new TypeError(
+      `@CacheControl maxAge must be a whole number of seconds >= 0, got: ${JSON.stringify(options.maxAge)}`,
+    );
   }
   const ns = options.namespace;
-  if (!(typeof ns === 'function' || (typeof ns === 'string' && ns.length > 0) || (Array.isArray(ns) && ns.length > 0))) {
-    throw new TypeError(`@CacheControl namespace must be a non-empty string, a list of them, or a function, got: ${JSON.stringify(ns)}`);
+  if (
+    !(typeof ns === 'function' || (typeof ns === 'string' && ns.length > 0) || (Array.isArray(ns) && ns.length > 0))
+  ) {
+    throw new TypeError(
+      `@CacheControl namespace must be a non-empty string, a list of them, or a function, got: ${JSON.stringify(ns)}`,
+    );
   }
   const directive = `@cacheControl(${options.maxAge !== undefined ? `maxAge: ${options.maxAge}, ` : ''}scope: ${scope})`;
   const decorators = [

@@ -14,7 +14,10 @@ export interface NamespaceData<TContext = any> {
 }
 
 /** One namespace, several, or a function of the resolver's data that names them. */
-export type NamespaceOption<TContext = any> = string | readonly string[] | ((data: NamespaceData<TContext>) => string | readonly string[]);
+export type NamespaceOption<TContext = any> =
+  | string
+  | readonly string[]
+  | ((data: NamespaceData<TContext>) => string | readonly string[]);
 
 /** The options of one cached resolver, defaults applied. */
 export interface ResolvedCacheControl<TContext = any> {
@@ -24,12 +27,17 @@ export interface ResolvedCacheControl<TContext = any> {
   namespace: NamespaceOption<TContext>;
 }
 
-export function resolveNamespaces<TContext>(option: NamespaceOption<TContext>, data: NamespaceData<TContext>): string[] {
+export function resolveNamespaces<TContext>(
+  option: NamespaceOption<TContext>,
+  data: NamespaceData<TContext>,
+): string[] {
   const named = typeof option === 'function' ? option(data) : option;
   const list = typeof named === 'string' ? [named] : [...named];
   for (const ns of list) {
     if (typeof ns !== 'string' || ns.length === 0) {
-      throw new TypeError(`@CacheControl namespace of ${data.info.parentType.name}.${data.info.fieldName} must be a non-empty string, got: ${JSON.stringify(ns)}`);
+      throw new TypeError(
+        `@CacheControl namespace of ${data.info.parentType.name}.${data.info.fieldName} must be a non-empty string, got: ${JSON.stringify(ns)}`,
+      );
     }
   }
   return list;
@@ -46,7 +54,9 @@ function pathOf(path: ResponsePath | undefined): string {
  * first), so nothing is read from the cache for a caller who may not run the resolver. Inert when the
  * request carries no cache state (caching off: the plugin is not installed).
  */
-export function createCacheMiddleware<TContext extends object>(options: ResolvedCacheControl<TContext>): MiddlewareFn<TContext> {
+export function createCacheMiddleware<TContext extends object>(
+  options: ResolvedCacheControl<TContext>,
+): MiddlewareFn<TContext> {
   return async ({ root, args, context, info }, next) => {
     const state = requestStateOf(context);
     if (!state) return next();

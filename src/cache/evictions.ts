@@ -75,7 +75,10 @@ export class Evictor {
     if (namespaces[0] === EPOCH_NAMESPACE) this.epochPending = false;
     for (const ns of namespaces) this.pending.delete(ns);
     this.overflowLogged = false;
-    this.options.logger?.info({ namespaces: namespaces.length }, 'cache: evictions made during the outage were replayed');
+    this.options.logger?.info(
+      { namespaces: namespaces.length },
+      'cache: evictions made during the outage were replayed',
+    );
   };
 
   private remember(namespaces: readonly string[]): void {
@@ -85,7 +88,10 @@ export class Evictor {
       this.pending.clear();
       this.epochPending = true;
       if (!this.overflowLogged) {
-        this.options.logger?.warn({ maxPending: this.maxPending }, 'cache: too many evictions during the outage; the whole cache will be evicted on return');
+        this.options.logger?.warn(
+          { maxPending: this.maxPending },
+          'cache: too many evictions during the outage; the whole cache will be evicted on return',
+        );
       }
       this.overflowLogged = true;
     }

@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { UseMiddleware, type MiddlewareFn } from 'type-graphql';
+import { type MiddlewareFn, UseMiddleware } from 'type-graphql';
 import { requestStateOf } from './request-state';
 
 /** What an `@Evicts` function receives: the mutation's args, its result, context and info. */
@@ -11,7 +11,9 @@ export interface EvictionData<TContext = any, TResult = any> {
 }
 
 /** Namespaces to evict: fixed strings, or a function of the mutation's args and result. */
-export type EvictsOption<TContext = any, TResult = any> = string | ((data: EvictionData<TContext, TResult>) => string | readonly (string | null | undefined)[] | null | undefined);
+export type EvictsOption<TContext = any, TResult = any> =
+  | string
+  | ((data: EvictionData<TContext, TResult>) => string | readonly (string | null | undefined)[] | null | undefined);
 
 /**
  * Evicts namespaces after a mutation succeeded. The resolver has committed its transaction by the time
@@ -28,7 +30,9 @@ export type EvictsOption<TContext = any, TResult = any> = string | ((data: Evict
  * updateUser(@Arg('id') id: string, ...) { … }
  * ```
  */
-export function Evicts<TContext = any, TResult = any>(...namespaces: EvictsOption<TContext, TResult>[]): MethodDecorator {
+export function Evicts<TContext = any, TResult = any>(
+  ...namespaces: EvictsOption<TContext, TResult>[]
+): MethodDecorator {
   if (namespaces.length === 0) throw new TypeError('@Evicts needs at least one namespace or function');
   for (const ns of namespaces) {
     if (!(typeof ns === 'function' || (typeof ns === 'string' && ns.length > 0))) {
@@ -40,7 +44,9 @@ export function Evicts<TContext = any, TResult = any>(...namespaces: EvictsOptio
     const state = requestStateOf(context);
     if (!state) return result; // caching off
     const data = { args, result, context, info };
-    const names = namespaces.flatMap((ns) => (typeof ns === 'function' ? [ns(data)].flat() : [ns])).filter((n): n is string => typeof n === 'string' && n.length > 0);
+    const names = namespaces
+      .flatMap((ns) => (typeof ns === 'function' ? [ns(data)].flat() : [ns]))
+      .filter((n): n is string => typeof n === 'string' && n.length > 0);
     await state.cache.evict(names);
     return result;
   };

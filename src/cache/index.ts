@@ -1,7 +1,7 @@
 /**
  * The resolver cache: a self-contained module (it imports nothing from the app).
  *
- * - `createResolverCache({ store, getSubject, ... })` builds the runtime; `cachePlugin(cache)` goes into
+ * - `createResolverCache({ store, getSubject, ... })` builds the runtime; `createCachePlugin(cache)` goes into
  *   Apollo's plugins; `@CacheControl({ maxAge, scope, namespace })` caches a resolver's result.
  * - `@Evicts(...)` on mutations, and `cache.evict(namespaces)` anywhere, evict by writing new namespace
  *   generations (after the commit, never before).
@@ -9,29 +9,30 @@
  *   away), and the wrappers `errorsAreMisses` and `tiered`. The Redis store lives in `./redis`, so that
  *   only an application that uses Redis loads its client.
  */
+
+export type { NamespaceData, NamespaceOption } from './cache.middleware';
+export { type CachePluginOptions, createCachePlugin } from './cache.plugin';
 export { CacheControl, type CacheControlOptions } from './cache-control.decorator';
 export { CacheControlScopeEnum, cacheControlDirective } from './cache-control.directive';
 export { defaultKeyPrefix } from './cache-key';
-export type { NamespaceData, NamespaceOption } from './cache.middleware';
-export { cachePlugin, type CachePluginOptions } from './cache.plugin';
 export { CacheTimeoutError } from './deadline';
 export type { Evictor } from './evictions';
-export { Evicts, type EvictionData, type EvictsOption } from './evicts.decorator';
+export { type EvictionData, Evicts, type EvictsOption } from './evicts.decorator';
 export {
-  createEvictor,
-  createResolverCache,
   type CachedCall,
   type CachedResult,
   type CreateEvictorOptions,
+  createEvictor,
+  createResolverCache,
   type ResolverCache,
   type ResolverCacheOptions,
 } from './resolver-cache';
 export { errorsAreMisses } from './stores/errors-are-misses';
 export {
+  type CacheBackend,
   createFailoverStore,
   defaultFailoverTimeoutMs,
   defaultFallbackMaxTtlSeconds,
-  type CacheBackend,
   type FailoverStore,
   type FailoverStoreOptions,
   type PingableCacheStore,
@@ -45,5 +46,13 @@ export {
   type MemoryStoreOptions,
 } from './stores/memory';
 export type { CacheStore, StoreEntry } from './stores/store';
-export { tiered, type TieredOptions } from './stores/tiered';
-export type { CacheEvent, CacheFieldReport, CacheFieldStatus, CacheLogger, CacheReport, CacheScope, CacheStatus } from './types';
+export { type TieredOptions, tiered } from './stores/tiered';
+export type {
+  CacheEvent,
+  CacheFieldReport,
+  CacheFieldStatus,
+  CacheLogger,
+  CacheReport,
+  CacheScope,
+  CacheStatus,
+} from './types';

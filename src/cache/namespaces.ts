@@ -44,7 +44,10 @@ export class NamespaceGenerations {
    * never make a key larger than a few dozen bytes.
    */
   keyOf(namespace: string): string {
-    const name = namespace.length <= maxPlainNamespaceLength && plainNamespace.test(namespace) ? namespace : `#${sha256(namespace)}`;
+    const name =
+      namespace.length <= maxPlainNamespaceLength && plainNamespace.test(namespace)
+        ? namespace
+        : `#${sha256(namespace)}`;
     return `${this.keyPrefix}:gen:${name}`;
   }
 
@@ -69,7 +72,11 @@ export class NamespaceGenerations {
 
   /** New tokens for `namespaces` (each once): what an eviction writes. */
   bumpEntries(namespaces: readonly string[]): StoreEntry[] {
-    return [...new Set(namespaces)].map((ns) => ({ key: this.keyOf(ns), value: newToken(), ttlSeconds: this.ttlSeconds }));
+    return [...new Set(namespaces)].map((ns) => ({
+      key: this.keyOf(ns),
+      value: newToken(),
+      ttlSeconds: this.ttlSeconds,
+    }));
   }
 }
 

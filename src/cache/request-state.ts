@@ -18,5 +18,7 @@ export function attachRequestState(context: object, cache: ResolverCache<object>
 
 /** The request's cache state, or undefined when caching is off (no plugin installed). */
 export function requestStateOf(context: unknown): CacheRequestState | undefined {
-  return context && typeof context === 'object' ? (context as { [CACHE_REQUEST]?: CacheRequestState })[CACHE_REQUEST] : undefined;
+  return context && typeof context === 'object'
+    ? (context as { [CACHE_REQUEST]?: CacheRequestState })[CACHE_REQUEST]
+    : undefined;
 }

@@ -1,6 +1,7 @@
+import { LRUCache } from 'lru-cache';
 import { buildCacheKey, defaultKeyPrefix } from './cache-key';
 import { Evictor } from './evictions';
-import { NamespaceGenerations, type GenerationRead } from './namespaces';
+import { type GenerationRead, NamespaceGenerations } from './namespaces';
 import { assertKeyPrefix, assertWholeNumber } from './options';
 import { batchedReads } from './stores/batched-reads';
 import { errorsAreMisses } from './stores/errors-are-misses';
@@ -94,6 +95,8 @@ export class ResolverCache<TContext extends object = object> {
   /** Where entries are read and written: the local tier in front of `shared`, when there is one. */
   private readonly entries: CacheStore;
   private readonly inFlight = new Map<string, Promise<unknown>>();
+  /** When a bypass last stored each key (epoch ms): older computations of that key then store nothing. */
+  private readonly refreshedAt = new LRUCache<string, number>({ max: 10_000 });
   private readonly now: () => number;
 
   constructor(private readonly options: ResolverCacheOptions<TContext>) {
@@ -129,26 +132,34 @@ export class ResolverCache<TContext extends object = object> {
   async cached<T>(call: CachedCall<T>, compute: () => Promise<T> | T): Promise<CachedResult> {
     const started = performance.now();
     const generations = await this.readGenerations(call.namespaces);
-    const key = buildCacheKey({
-      prefix: this.keyPrefix,
-      coordinate: call.coordinate,
-      scope: call.scope,
-      subject: call.subject ?? null,
-      args: call.args,
-      generations: generations.tokens,
-    });
+    const keyOf = (tokens: readonly string[]) =>
+      buildCacheKey({
+        prefix: this.keyPrefix,
+        coordinate: call.coordinate,
+        scope: call.scope,
+        subject: call.subject ?? null,
+        args: call.args,
+        generations: tokens,
+      });
+    const key = keyOf(generations.tokens);
 
     if (!call.bypass) {
       const hit = await this.lookup(key, call.maxAge);
       if (hit) return this.finish(call, { value: hit.v, status: 'HIT', age: this.ageOf(hit) }, started);
     }
     const run = async () => {
+      const startedAt = this.now();
       const plain = (call.toPlain ?? jsonClone)(await compute());
-      if (call.shouldStore?.(plain) ?? true) await this.put(key, plain, call.maxAge, generations);
+      // A computation that started before a bypass stored its fresh value must not overwrite it.
+      const superseded = !call.bypass && (this.refreshedAt.get(key) ?? -Infinity) >= startedAt;
+      if (!superseded && (call.shouldStore?.(plain) ?? true)) await this.put(key, plain, call.maxAge, generations);
+      if (call.bypass) this.refreshedAt.set(key, this.now());
       return plain;
     };
     // A bypass computes on its own: it must not be answered by a computation that started before it.
-    const value = call.bypass ? await run() : await this.singleFlight(key, run);
+    const value = call.bypass
+      ? await run()
+      : await this.singleFlight(generations.created.length === 0 ? key : keyOf(withoutMadeUp(generations)), run);
     return this.finish(call, { value, status: call.bypass ? 'BYPASS' : 'MISS', age: 0 }, started);
   }
 
@@ -221,6 +232,16 @@ export class ResolverCache<TContext extends object = object> {
   }
 }
 
+/**
+ * The tokens a lookup found, with those it made up replaced by a mark: tokens made up for namespaces that
+ * had none differ per caller, so callers that found the same tokens (absent ones included) join one
+ * computation. After a cold start, fifty concurrent misses still compute once.
+ */
+function withoutMadeUp({ tokens, created }: GenerationRead): string[] {
+  const madeUp = new Map(created.map((e) => [e.value, e.key]));
+  return tokens.map((token) => (madeUp.has(token) ? `(absent ${madeUp.get(token)})` : token));
+}
+
 /** Options of {@link createEvictor}. */
 export interface CreateEvictorOptions {
   /** Must match the cache's `keyPrefix`. Default {@link defaultKeyPrefix}. */
@@ -246,7 +267,9 @@ export function createEvictor(options: CreateEvictorOptions = {}): Evictor {
   });
 }
 
-/** Creates the cache runtime; hand it to {@link cachePlugin} in Apollo and use `@CacheControl` on resolvers. */
-export function createResolverCache<TContext extends object = object>(options: ResolverCacheOptions<TContext>): ResolverCache<TContext> {
+/** Creates the cache runtime; hand it to {@link createCachePlugin} in Apollo and use `@CacheControl` on resolvers. */
+export function createResolverCache<TContext extends object = object>(
+  options: ResolverCacheOptions<TContext>,
+): ResolverCache<TContext> {
   return new ResolverCache(options);
 }

@@ -1,10 +1,4 @@
-import {
-  getNullableType,
-  isLeafType,
-  isListType,
-  isObjectType,
-  type GraphQLOutputType,
-} from 'graphql';
+import { type GraphQLOutputType, getNullableType, isLeafType, isListType, isObjectType } from 'graphql';
 
 /**
  * Turns a resolver's result into plain JSON guided by its GraphQL type, so that what is stored holds

@@ -3,14 +3,14 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { Registry } from 'prom-client';
 import { type KeyLookupFn, lookupKeyByHash } from '../auth/authenticator';
 import type { Viewer } from '../auth/viewer';
-import { type CacheEvent, cachePlugin } from '../cache';
+import { type CacheEvent, createCachePlugin } from '../cache';
 import type { Config } from '../config';
 import type { Context } from '../context';
 import type { Logger } from '../logger';
 import { registerCacheMetrics } from './cache-metrics';
 import { cachedKeyLookup } from './cached-key-lookup';
-import { createEvictionHelpers, type EvictionHelpers } from './eviction-helpers';
 import { CacheEvictionSubscriber } from './eviction.subscriber';
+import { createEvictionHelpers, type EvictionHelpers } from './eviction-helpers';
 import { Evictions } from './namespaces';
 import { type CacheStack, createCacheStack } from './stack';
 
@@ -68,11 +68,14 @@ export async function setUpCaching({ config, logger, orm, registry, onEvent }: A
   return {
     stack,
     evictions: createEvictionHelpers(evict),
-    keyLookup: resolverCache && shared ? cachedKeyLookup(resolverCache, config.cache.defaultTtlSeconds, lookupKeyByHash, shared.isShared) : lookupKeyByHash,
+    keyLookup:
+      resolverCache && shared
+        ? cachedKeyLookup(resolverCache, config.cache.defaultTtlSeconds, lookupKeyByHash, shared.isShared)
+        : lookupKeyByHash,
     keyUsed: async (viewer) => {
       await evict?.(Evictions.apiKeyUsed(viewer.userId));
     },
-    plugins: resolverCache ? [cachePlugin<Context>(resolverCache)] : [],
+    plugins: resolverCache ? [createCachePlugin<Context>(resolverCache)] : [],
     backend,
     close: async () => {
       await stack?.close();

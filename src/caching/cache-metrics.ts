@@ -5,7 +5,9 @@ import type { CacheEvent } from '../cache';
 export function namespaceFamily(namespace: string): string {
   return namespace
     .split(':')
-    .map((part) => (/^\d+$/.test(part) ? '{id}' : /^[0-9a-f]{16,}$/i.test(part) ? '{hash}' : part.length > 40 ? '{other}' : part))
+    .map((part) =>
+      /^\d+$/.test(part) ? '{id}' : /^[0-9a-f]{16,}$/i.test(part) ? '{hash}' : part.length > 40 ? '{other}' : part,
+    )
     .join(':');
 }
 

@@ -11,7 +11,12 @@ import { Namespaces } from './namespaces';
  * the memory fallback serving), the lookup goes to the database, since a process-local entry cannot
  * see a revocation made on another instance.
  */
-export function cachedKeyLookup(cache: ResolverCache<object>, maxAge: number, lookup: KeyLookupFn, isShared: () => boolean): KeyLookupFn {
+export function cachedKeyLookup(
+  cache: ResolverCache<object>,
+  maxAge: number,
+  lookup: KeyLookupFn,
+  isShared: () => boolean,
+): KeyLookupFn {
   return async (em, secretHash) => {
     if (!isShared()) return lookup(em, secretHash);
     const result = await cache.cached(

@@ -1,4 +1,11 @@
-import { ChangeSetType, type ChangeSet, type EntityManager, type EventSubscriber, type FlushEventArgs, type TransactionEventArgs } from '@mikro-orm/core';
+import {
+  type ChangeSet,
+  ChangeSetType,
+  type EntityManager,
+  type EventSubscriber,
+  type FlushEventArgs,
+  type TransactionEventArgs,
+} from '@mikro-orm/core';
 import { Evictions } from './namespaces';
 
 /** Evicts namespaces; resolves once the eviction is done (or safely journaled). */
@@ -25,34 +32,46 @@ interface ApiKeyLike {
  */
 export class CacheEvictionSubscriber implements EventSubscriber {
   private readonly pending = new WeakMap<EntityManager, Set<string>>();
+  /** Entities created in the transaction: their ids exist only once the INSERT ran, so they are mapped at commit. */
+  private readonly created = new WeakMap<EntityManager, ChangeSet<object>[]>();
 
   constructor(private readonly evict: Evict) {}
 
   async onFlush({ em, uow }: FlushEventArgs): Promise<void> {
     const namespaces = this.pending.get(em) ?? new Set<string>();
     const rolesChanged: number[] = [];
+    const created = this.created.get(em) ?? [];
     for (const changeSet of uow.getChangeSets()) {
+      if (changeSet.type === ChangeSetType.CREATE) {
+        created.push(changeSet);
+        continue;
+      }
       for (const ns of namespacesOf(changeSet)) namespaces.add(ns);
       if (changeSet.name === 'User' && changeSet.type === ChangeSetType.UPDATE && 'role' in (changeSet.payload ?? {})) {
         rolesChanged.push((changeSet.entity as UserLike).id);
       }
     }
     if (rolesChanged.length > 0) {
-      const keys = await em.fork().find<ApiKeyLike>('ApiKey', { owner: { $in: rolesChanged } } as object, { fields: ['secretHash'] as never });
+      const keys = await em
+        .fork()
+        .find<ApiKeyLike>('ApiKey', { owner: { $in: rolesChanged } } as object, { fields: ['secretHash'] as never });
       for (const ns of Evictions.roleChanged(keys.map((k) => k.secretHash))) namespaces.add(ns);
     }
     if (namespaces.size > 0) this.pending.set(em, namespaces);
+    if (created.length > 0) this.created.set(em, created);
   }
 
   async afterTransactionCommit({ em }: TransactionEventArgs): Promise<void> {
-    const namespaces = this.pending.get(em);
-    if (!namespaces) return;
+    const namespaces = this.pending.get(em) ?? new Set<string>();
+    for (const changeSet of this.created.get(em) ?? []) for (const ns of namespacesOf(changeSet)) namespaces.add(ns);
     this.pending.delete(em);
-    await this.evict([...namespaces]);
+    this.created.delete(em);
+    if (namespaces.size > 0) await this.evict([...namespaces]);
   }
 
   async afterTransactionRollback({ em }: TransactionEventArgs): Promise<void> {
     this.pending.delete(em);
+    this.created.delete(em);
   }
 }
 

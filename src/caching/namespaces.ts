@@ -24,7 +24,11 @@ export const Evictions = {
    */
   userCreated: (userId: number | string) => [Namespaces.usersList, ...ownNamespaces(userId)],
   /** A changed user: `me`, `user(id)` and every page of `users`. */
-  userUpdated: (userId: number | string) => [Namespaces.user(userId), Namespaces.userSingle(userId), Namespaces.usersList],
+  userUpdated: (userId: number | string) => [
+    Namespaces.user(userId),
+    Namespaces.userSingle(userId),
+    Namespaces.usersList,
+  ],
   /** A deleted user: everything that shows the user. */
   userDeleted: (userId: number | string) => [Namespaces.usersList, ...ownNamespaces(userId)],
   /**

@@ -39,7 +39,12 @@ export interface CacheStackOptions {
  * a local tier of entries in front of it. Redis down at start-up is not an error: the store starts on
  * memory and switches when Redis answers.
  */
-export async function createCacheStack({ config, logger, logLookups, onEvent }: CacheStackOptions): Promise<CacheStack> {
+export async function createCacheStack({
+  config,
+  logger,
+  logLookups,
+  onEvent,
+}: CacheStackOptions): Promise<CacheStack> {
   const cacheLogger = logger.child({ component: 'cache' });
   const memory = () =>
     createMemoryStore({

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { SeedManager } from '@mikro-orm/seeder';
-import { parseDatabaseUrl, type DatabaseConfig } from '../config';
+import { type DatabaseConfig, parseDatabaseUrl } from '../config';
 import { ApiKey } from '../modules/api-key/api-key.entity';
 import { User } from '../modules/user/user.entity';
 
@@ -42,11 +42,9 @@ export function createOrmOptions({ database, debug = false }: OrmOptions): Optio
   };
   if (database.driver === 'sqlite') {
     if (database.dbName !== ':memory:') mkdirSync(dirname(database.dbName), { recursive: true });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { LibSqlDriver } = require('@mikro-orm/libsql') as typeof import('@mikro-orm/libsql');
     return { ...common, driver: LibSqlDriver, dbName: database.dbName };
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { PostgreSqlDriver } = require('@mikro-orm/postgresql') as typeof import('@mikro-orm/postgresql');
   return { ...common, driver: PostgreSqlDriver, clientUrl: database.clientUrl, pool: { min: 0, max: 10 } };
 }

@@ -47,7 +47,10 @@ export async function createFirstAdmin(em: EntityManager): Promise<string | null
  * Start-up work on the database: migrations, then SEED_ADMIN_API_KEY, then (development only) the
  * first admin. Returns the first admin's secret when one was created.
  */
-export async function prepareDatabase(orm: MikroORM, options: { seedAdminApiKey?: string; development: boolean }): Promise<string | null> {
+export async function prepareDatabase(
+  orm: MikroORM,
+  options: { seedAdminApiKey?: string; development: boolean },
+): Promise<string | null> {
   await orm.getMigrator().up();
   const em = orm.em.fork();
   if (options.seedAdminApiKey) await ensureSeedAdmin(em, options.seedAdminApiKey);

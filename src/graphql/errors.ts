@@ -17,11 +17,13 @@ export interface FieldProblem {
 /** Errors clients see, built by factories so messages stay consistent and say how to fix the problem. */
 export const Errors = {
   unauthenticated: () =>
-    new GraphQLError('Not authenticated: send a valid API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".', {
-      extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 200 } },
-    }),
-  forbidden: (why: string) =>
-    new GraphQLError(`Forbidden: ${why}`, { extensions: { code: ErrorCode.FORBIDDEN } }),
+    new GraphQLError(
+      'Not authenticated: send a valid API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".',
+      {
+        extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 200 } },
+      },
+    ),
+  forbidden: (why: string) => new GraphQLError(`Forbidden: ${why}`, { extensions: { code: ErrorCode.FORBIDDEN } }),
   badInput: (problems: FieldProblem[]) =>
     new GraphQLError(`Invalid input: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, {
       extensions: { code: ErrorCode.BAD_USER_INPUT, fields: problems },

@@ -1,28 +1,22 @@
-import { lexicographicSortSchema, specifiedDirectives, type GraphQLSchema } from 'graphql';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { buildSchema, type MiddlewareFn } from 'type-graphql';
+import { type GraphQLSchema, lexicographicSortSchema, specifiedDirectives } from 'graphql';
+import { buildSchema } from 'type-graphql';
 import { authChecker } from '../auth/auth-checker';
 import { cacheControlDirective } from '../cache/cache-control.directive';
-import type { Context } from '../context';
 import { ApiKeyResolver } from '../modules/api-key/api-key.resolver';
 import { UserResolver } from '../modules/user/user.resolver';
 import { validateArgs } from './validation';
 
 export const resolvers = [UserResolver, ApiKeyResolver] as const;
 
-export interface SchemaOptions {
-  /** Run around every resolver, after authorization (the cache installs itself here). */
-  globalMiddlewares?: MiddlewareFn<Context>[];
-}
-
-export async function buildAppSchema({ globalMiddlewares = [] }: SchemaOptions = {}): Promise<GraphQLSchema> {
+/** The executable schema: type-graphql's, with the `@cacheControl` directive declared. */
+export async function buildAppSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers,
     authChecker,
     authMode: 'error',
     validateFn: validateArgs,
     directives: [...specifiedDirectives, cacheControlDirective],
-    globalMiddlewares,
   });
 }
 

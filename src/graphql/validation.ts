@@ -1,4 +1,4 @@
-import { validate, type ValidationError } from 'class-validator';
+import { type ValidationError, validate } from 'class-validator';
 import type { ValidatorFn } from 'type-graphql';
 import { Errors, type FieldProblem } from './errors';
 
@@ -16,6 +16,9 @@ function problemsOf(errors: ValidationError[], prefix = ''): FieldProblem[] {
  */
 export const validateArgs: ValidatorFn = async (value) => {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
-  const errors = await validate(value, { forbidUnknownValues: false, validationError: { target: false, value: false } });
+  const errors = await validate(value, {
+    forbidUnknownValues: false,
+    validationError: { target: false, value: false },
+  });
   if (errors.length > 0) throw Errors.badInput(problemsOf(errors));
 };

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config';
@@ -20,10 +20,18 @@ export interface ApolloOptions {
 }
 
 /** Apollo Server, started: drain on stop, Sandbox or no landing page, masked errors, the cache report. */
-export async function createApolloServer({ schema, httpServer, config, logger, plugins: extra }: ApolloOptions): Promise<ApolloServer<Context>> {
+export async function createApolloServer({
+  schema,
+  httpServer,
+  config,
+  logger,
+  plugins: extra,
+}: ApolloOptions): Promise<ApolloServer<Context>> {
   const plugins: ApolloServerPlugin<Context>[] = [
     ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutSeconds * 1000 }),
-    config.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+    config.sandbox
+      ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
+      : ApolloServerPluginLandingPageDisabled(),
     errorLoggingPlugin(logger),
     ...extra,
   ];

@@ -14,8 +14,16 @@ export function errorLoggingPlugin(logger: Logger): ApolloServerPlugin<Context> 
           for (const error of errors) {
             const original = unwrapResolverError(error);
             const code = error.extensions?.code;
-            const expected = original instanceof GraphQLError && typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR' && PUBLIC_ERROR_CODES.has(code);
-            if (!expected) logger.error({ err: original, path: error.path, requestId: contextValue?.requestId }, 'unexpected error in a GraphQL request');
+            const expected =
+              original instanceof GraphQLError &&
+              typeof code === 'string' &&
+              code !== 'INTERNAL_SERVER_ERROR' &&
+              PUBLIC_ERROR_CODES.has(code);
+            if (!expected)
+              logger.error(
+                { err: original, path: error.path, requestId: contextValue?.requestId },
+                'unexpected error in a GraphQL request',
+              );
           }
         },
       };

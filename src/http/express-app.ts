@@ -30,7 +30,9 @@ const jsonErrors: ErrorRequestHandler = (err, _req, res, next) => {
         : status < 500
           ? 'Bad request.'
           : 'Internal server error';
-  res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+  res
+    .status(status)
+    .json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
 };
 
 export function createExpressApp(options: ExpressAppOptions): express.Express {
@@ -43,7 +45,10 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
       const path = req.path; // read now: a mounted router rewrites it later
       res.on('finish', () => {
         const ms = Number(process.hrtime.bigint() - start) / 1e6;
-        options.logger.info({ category: 'REQUESTS', method: req.method, path, status: res.statusCode, ms: Math.round(ms * 100) / 100 }, `${req.method} ${path} ${res.statusCode} (${ms.toFixed(2)}ms)`);
+        options.logger.info(
+          { category: 'REQUESTS', method: req.method, path, status: res.statusCode, ms: Math.round(ms * 100) / 100 },
+          `${req.method} ${path} ${res.statusCode} (${ms.toFixed(2)}ms)`,
+        );
       });
       next();
     });

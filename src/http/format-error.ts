@@ -3,7 +3,12 @@ import { ErrorCode, PUBLIC_ERROR_CODES } from '../graphql/errors';
 
 // graphql-js rejects a bad literal (`role: SUPERUSER`, `size: "x"`) at validation; for clients it is
 // bad input like any other, so it gets the contract's BAD_USER_INPUT code.
-const BAD_LITERAL = [/^Value ".*" does not exist in ".*" enum\./, /^Enum ".*" cannot represent/, /^Expected value of type ".*", found/, /cannot represent (a )?non/i];
+const BAD_LITERAL = [
+  /^Value ".*" does not exist in ".*" enum\./,
+  /^Enum ".*" cannot represent/,
+  /^Expected value of type ".*", found/,
+  /cannot represent (a )?non/i,
+];
 
 /**
  * Apollo's `formatError`: codes of the contract pass through; anything else (a bug, a database error)

@@ -16,7 +16,7 @@ const awkwardJson = {
   empty: { object: {}, array: [], string: '' },
   numbers: [0, -1, 1.5, 1e21, Number.MAX_SAFE_INTEGER, -0.000001],
   flags: [true, false, null],
-  nested: { list: [{ a: [1, [2, [3, { b: null }]]] }], '10': 'numeric key', 'ключ': 'unicode key' },
+  nested: { list: [{ a: [1, [2, [3, { b: null }]]] }], '10': 'numeric key', ключ: 'unicode key' },
 };
 
 /**
@@ -58,7 +58,12 @@ export function describeCacheStore(name: string, makeStore: MakeCacheStore): voi
     it('getMany answers hits, misses and nulls in key order', async () => {
       await store.set(k('hit'), 'value', 60);
       await store.set(k('null'), null, 60);
-      expect(await store.getMany([k('hit'), k('miss'), k('null'), k('hit')])).toEqual(['value', undefined, null, 'value']);
+      expect(await store.getMany([k('hit'), k('miss'), k('null'), k('hit')])).toEqual([
+        'value',
+        undefined,
+        null,
+        'value',
+      ]);
       expect(await store.getMany([])).toEqual([]);
     });
 
@@ -80,7 +85,9 @@ export function describeCacheStore(name: string, makeStore: MakeCacheStore): voi
     });
 
     it('rejects a TTL that is not a positive number of seconds', async () => {
-      await expect(store.set(k('k'), 1, 0)).rejects.toThrow('`ttlSeconds` must be a finite number of seconds greater than 0, got: 0');
+      await expect(store.set(k('k'), 1, 0)).rejects.toThrow(
+        '`ttlSeconds` must be a finite number of seconds greater than 0, got: 0',
+      );
       await expect(store.set(k('k'), 1, Number.NaN)).rejects.toThrow('got: NaN');
     });
 

@@ -1,5 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CacheBackend, createFailoverStore, type FailoverStore, type FailoverStoreOptions } from '../../src/cache/stores/failover';
+import {
+  type CacheBackend,
+  createFailoverStore,
+  type FailoverStore,
+  type FailoverStoreOptions,
+} from '../../src/cache/stores/failover';
 import { createMemoryStore, type MemoryStore } from '../../src/cache/stores/memory';
 import { createRedisStore, type RedisStore } from '../../src/cache/stores/redis';
 import { freePort as getFreePort } from '../helpers/free-port';
@@ -60,7 +65,8 @@ function createHarness(url: string, onRecover?: FailoverStoreOptions<RedisStore>
 async function waitForBackend(store: FailoverStore, backend: CacheBackend, withinMs: number): Promise<void> {
   const deadline = Date.now() + withinMs;
   while (store.backend !== backend) {
-    if (Date.now() > deadline) throw new Error(`backend still ${store.backend} after ${withinMs} ms, expected ${backend}`);
+    if (Date.now() > deadline)
+      throw new Error(`backend still ${store.backend} after ${withinMs} ms, expected ${backend}`);
     await sleep(10);
   }
 }
@@ -130,7 +136,10 @@ describe('failover store against a real redis-server', () => {
     expect(await fallback.get('outage-entry')).toBeUndefined();
     expect(await store.get('outage-entry')).toBeUndefined();
     expect(logger.warn).toHaveBeenCalledTimes(1);
-    expect(logger.info).toHaveBeenLastCalledWith(expect.objectContaining({ backend: 'redis', downMs: expect.any(Number) }), expect.any(String));
+    expect(logger.info).toHaveBeenLastCalledWith(
+      expect.objectContaining({ backend: 'redis', downMs: expect.any(Number) }),
+      expect.any(String),
+    );
     await store.set('after', 1, 60);
     expect(await store.get('after')).toBe(1);
   });
@@ -223,7 +232,9 @@ describe('failover store against a real redis-server', () => {
     );
     const store = createFailoverStore({ primary, fallback, logger });
     stores.push(store);
-    await expect(store.set('k', 1, -5)).rejects.toThrow('`ttlSeconds` must be a finite number of seconds greater than 0, got: -5');
+    await expect(store.set('k', 1, -5)).rejects.toThrow(
+      '`ttlSeconds` must be a finite number of seconds greater than 0, got: -5',
+    );
     expect(store.backend).toBe('memory');
   });
 });

@@ -87,7 +87,10 @@ describe('redis store', () => {
     const store = await connected(await open(own.url));
     await store.set('gqlc:ttl-check', { v: 1 }, 30);
     // Keyv's envelope as plain JSON, under the very key the cache chose.
-    expect(JSON.parse((await client.get('gqlc:ttl-check')) ?? 'null')).toEqual({ value: { v: 1 }, expires: expect.any(Number) });
+    expect(JSON.parse((await client.get('gqlc:ttl-check')) ?? 'null')).toEqual({
+      value: { v: 1 },
+      expires: expect.any(Number),
+    });
     const pttl = await client.pTTL('gqlc:ttl-check');
     expect(pttl).toBeGreaterThan(28_000);
     expect(pttl).toBeLessThanOrEqual(30_000);

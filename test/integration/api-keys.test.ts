@@ -1,8 +1,10 @@
 import { databaseKinds } from '../helpers/databases';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
-const API_KEYS = 'query($userId: ID) { apiKeys(userId: $userId) { id name prefix createdAt lastUsedAt owner { id email } } }';
-const CREATE = 'mutation($name: String!, $userId: ID) { createApiKey(name: $name, userId: $userId) { secret apiKey { id name prefix owner { id } } } }';
+const API_KEYS =
+  'query($userId: ID) { apiKeys(userId: $userId) { id name prefix createdAt lastUsedAt owner { id email } } }';
+const CREATE =
+  'mutation($name: String!, $userId: ID) { createApiKey(name: $name, userId: $userId) { secret apiKey { id name prefix owner { id } } } }';
 const REVOKE = 'mutation($id: ID!) { revokeApiKey(id: $id) }';
 
 type Key = { id: string; name: string; owner: { id: string } };
@@ -46,7 +48,10 @@ describe.each(databaseKinds)('API keys (%s)', (database) => {
 
   it('createApiKey makes a working key for the caller', async () => {
     const u = await t.createUser();
-    const { createApiKey } = await u.client.ok<{ createApiKey: { secret: string; apiKey: Key & { prefix: string } } }>(CREATE, { name: 'ci' });
+    const { createApiKey } = await u.client.ok<{ createApiKey: { secret: string; apiKey: Key & { prefix: string } } }>(
+      CREATE,
+      { name: 'ci' },
+    );
     expect(createApiKey.apiKey).toMatchObject({ name: 'ci', owner: { id: u.id } });
     const me = await t.client(createApiKey.secret).ok<{ me: { id: string } }>('{ me { id } }');
     expect(me.me.id).toBe(u.id);

@@ -25,7 +25,9 @@ describe.each(databaseKinds)('authentication (%s)', (database) => {
   it('refuses an unknown or malformed key, with UNAUTHENTICATED', async () => {
     expect(await t.client('gqk_not-a-real-key').errorCode(ME)).toBe('UNAUTHENTICATED');
     expect(await t.anonymous.errorCode(ME, undefined, { authorization: 'Basic abc' })).toBe('UNAUTHENTICATED');
-    expect(await t.anonymous.errorCode(ME, undefined, { authorization: `Bearer ${t.adminKey}x` })).toBe('UNAUTHENTICATED');
+    expect(await t.anonymous.errorCode(ME, undefined, { authorization: `Bearer ${t.adminKey}x` })).toBe(
+      'UNAUTHENTICATED',
+    );
   });
 
   it('stops authenticating a revoked key at once', async () => {
@@ -35,7 +37,13 @@ describe.each(databaseKinds)('authentication (%s)', (database) => {
     );
     const second = t.client(created.createApiKey.secret);
     expect((await second.ok<{ me: { id: string } }>(ME)).me.id).toBe(user.id);
-    expect((await user.client.ok<{ revokeApiKey: boolean }>('mutation($id: ID!) { revokeApiKey(id: $id) }', { id: created.createApiKey.apiKey.id })).revokeApiKey).toBe(true);
+    expect(
+      (
+        await user.client.ok<{ revokeApiKey: boolean }>('mutation($id: ID!) { revokeApiKey(id: $id) }', {
+          id: created.createApiKey.apiKey.id,
+        })
+      ).revokeApiKey,
+    ).toBe(true);
     expect(await second.errorCode(ME)).toBe('UNAUTHENTICATED');
     // the user's other key still works
     expect((await user.client.ok<{ me: { id: string } }>(ME)).me.id).toBe(user.id);

@@ -8,8 +8,6 @@ import { eventually, readyBackend } from '../helpers/wait';
 const ME = '{ me { id email } }';
 const USERS = '{ users(size: 5) { total items { id email } } }';
 
-
-
 /** Runs `query` and checks it answered, without error, within one second. */
 async function answersQuickly(t: TestApp, query: string): Promise<void> {
   const started = Date.now();
@@ -66,7 +64,10 @@ describe('the cache on a real Redis', () => {
   });
 
   it('a second instance sharing Redis hits what the first stored', async () => {
-    const other = await startTestApp({ databaseUrl: t.app.config.databaseUrl, env: { REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '200', SEED_ADMIN_API_KEY: t.adminKey } });
+    const other = await startTestApp({
+      databaseUrl: t.app.config.databaseUrl,
+      env: { REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '200', SEED_ADMIN_API_KEY: t.adminKey },
+    });
     try {
       await t.admin.request('{ users(size: 9) { total } }');
       const res = await other.client(t.adminKey).request('{ users(size: 9) { total } }');
@@ -109,7 +110,9 @@ describe('the cache on a real Redis', () => {
 describe('Redis down at start-up', () => {
   it('starts on memory, answers, and moves to Redis when it appears', async () => {
     const port = await freePort();
-    const t = await startTestApp({ env: { REDIS_ENABLED: 'true', REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port), REDIS_TIMEOUT_MS: '200' } });
+    const t = await startTestApp({
+      env: { REDIS_ENABLED: 'true', REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port), REDIS_TIMEOUT_MS: '200' },
+    });
     let redis: TestRedisServer | undefined;
     try {
       expect(await readyBackend(t)).toBe('memory');
@@ -130,7 +133,16 @@ describe('REDIS_HOST / REDIS_PORT / REDIS_PASSWORD / REDIS_DB', () => {
   it('connects with a password of any characters', async () => {
     const password = 'p@ss:w/rd#1% ?&=';
     const redis = await startRedisServer({ password });
-    const t = await startTestApp({ env: { REDIS_ENABLED: 'true', REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redis.port), REDIS_PASSWORD: password, REDIS_DB: '3', REDIS_TIMEOUT_MS: '200' } });
+    const t = await startTestApp({
+      env: {
+        REDIS_ENABLED: 'true',
+        REDIS_HOST: '127.0.0.1',
+        REDIS_PORT: String(redis.port),
+        REDIS_PASSWORD: password,
+        REDIS_DB: '3',
+        REDIS_TIMEOUT_MS: '200',
+      },
+    });
     try {
       expect(await readyBackend(t)).toBe('redis');
       await t.admin.request(ME);

@@ -5,7 +5,8 @@ import { startTestApp, type TestApp } from '../helpers/test-app';
 
 const ME = '{ me { id email fullName role createdAt updatedAt } }';
 const USER = 'query($id: ID!) { user(id: $id) { id email fullName } }';
-const USERS = 'query($page: Int, $size: Int) { users(page: $page, size: $size) { total page size items { id email createdAt } } }';
+const USERS =
+  'query($page: Int, $size: Int) { users(page: $page, size: $size) { total page size items { id email createdAt } } }';
 const API_KEYS = 'query($userId: ID) { apiKeys(userId: $userId) { id name prefix createdAt lastUsedAt } }';
 const USER_KEYS = 'query($id: ID!) { user(id: $id) { id apiKeys { id name lastUsedAt } } }';
 
@@ -27,10 +28,20 @@ describe.each(databaseKinds)('resolver cache over HTTP (%s)', (database) => {
     const u = await t.createUser({ role: 'ADMIN' });
     const first = await u.client.request(query, variables);
     expect(first.body.errors).toBeUndefined();
-    expect(cacheReport(first)).toEqual({ status: 'MISS', hits: 0, misses: 1, fields: [{ path, status: 'MISS', scope, maxAge: 300, age: 0 }] });
+    expect(cacheReport(first)).toEqual({
+      status: 'MISS',
+      hits: 0,
+      misses: 1,
+      fields: [{ path, status: 'MISS', scope, maxAge: 300, age: 0 }],
+    });
     expect(first.headers.get('x-cache')).toBe('MISS');
     const second = await u.client.request(query, variables);
-    expect(cacheReport(second)).toEqual({ status: 'HIT', hits: 1, misses: 0, fields: [{ path, status: 'HIT', scope, maxAge: 300, age: expect.any(Number) }] });
+    expect(cacheReport(second)).toEqual({
+      status: 'HIT',
+      hits: 1,
+      misses: 0,
+      fields: [{ path, status: 'HIT', scope, maxAge: 300, age: expect.any(Number) }],
+    });
     expect(second.headers.get('x-cache')).toBe('HIT');
     expect(second.body.data).toEqual(first.body.data);
   });
@@ -44,7 +55,9 @@ describe.each(databaseKinds)('resolver cache over HTTP (%s)', (database) => {
     ]);
     // another query, same parent: the field entry is shared
     const other = await t.admin.request(`{ users(size: 100) { items { id apiKeys { id name lastUsedAt } } } }`);
-    const index = (other.body.data as { users: { items: { id: string }[] } }).users.items.findIndex((i) => i.id === u.id);
+    const index = (other.body.data as { users: { items: { id: string }[] } }).users.items.findIndex(
+      (i) => i.id === u.id,
+    );
     const field = cacheReport(other)!.fields.find((f) => f.path === `users.items.${index}.apiKeys`);
     expect(field).toMatchObject({ status: 'HIT', scope: 'PUBLIC' });
     expect(cacheReport(other)!.status).toBe('PARTIAL');
@@ -57,7 +70,9 @@ describe.each(databaseKinds)('resolver cache over HTTP (%s)', (database) => {
     expect(cacheReport(await t.admin.request(USERS, { page: 1, size: 3 }))?.status).toBe('MISS');
     // an argument left out equals its default
     await t.admin.request(USERS, { page: 1, size: 20 });
-    expect(cacheReport(await t.admin.request('{ users { total page size items { id email createdAt } } }'))?.status).toBe('HIT');
+    expect(
+      cacheReport(await t.admin.request('{ users { total page size items { id email createdAt } } }'))?.status,
+    ).toBe('HIT');
   });
 
   it('PRIVATE me never crosses users', async () => {
@@ -122,7 +137,9 @@ describe.each(databaseKinds)('resolver cache over HTTP (%s)', (database) => {
   it('50 concurrent identical misses run the resolver once', async () => {
     await t.admin.ok('{ me { id } }'); // authentication cached
     t.resetSql();
-    const responses = await Promise.all(Array.from({ length: 50 }, () => t.admin.request(USERS, { page: 1, size: 13 })));
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => t.admin.request(USERS, { page: 1, size: 13 })),
+    );
     for (const res of responses) expect(res.body.errors).toBeUndefined();
     const pageQueries = t.sql.filter((s) => isSelect(s) && /from [`"]users[`"]/.test(s) && /limit/i.test(s));
     const countQueries = t.sql.filter((s) => isSelect(s) && /count\(\*\)/i.test(s));
@@ -183,7 +200,12 @@ describe('LOG_CATEGORIES=CACHE', () => {
       await u.client.request(ME);
       await u.client.request(ME);
       const messages = lines.map((l) => JSON.parse(l).msg as string);
-      expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/^CACHE MISS: Query\.me \(\d+\.\d\dms\)$/), expect.stringMatching(/^CACHE HIT: Query\.me \(\d+\.\d\dms\)$/)]));
+      expect(messages).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^CACHE MISS: Query\.me \(\d+\.\d\dms\)$/),
+          expect.stringMatching(/^CACHE HIT: Query\.me \(\d+\.\d\dms\)$/),
+        ]),
+      );
       const text = lines.join('\n');
       expect(text).not.toContain(u.key);
       expect(text).not.toContain(`"userId":${u.id}`);

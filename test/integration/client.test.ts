@@ -8,9 +8,12 @@
 import {
   ApiKeysDocument,
   BadUserInputError,
+  type CacheStatus,
+  type Client,
   ClientError,
   CreateApiKeyDocument,
   CreateUserDocument,
+  createClient,
   DeleteUserDocument,
   ForbiddenError,
   GraphQLRequestError,
@@ -19,25 +22,25 @@ import {
   NetworkError,
   NotFoundError,
   RevokeApiKeyDocument,
+  type Role,
   UnauthenticatedError,
   UpdateUserDocument,
   UserDocument,
   UsersDocument,
-  createClient,
-  type CacheStatus,
-  type Client,
-  type Role,
 } from '../../client';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
 /** Compile-time equality of two types. */
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 /** Fails to compile unless `T` is `true`. */
-function assertType<T extends true>(): void {}
+function assertType<_T extends true>(): void {}
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 /** Asymmetric matcher: null or an ISO date (lastUsedAt). */
-const nullOrIso = { asymmetricMatch: (v: unknown) => v === null || (typeof v === 'string' && ISO.test(v)), toAsymmetricMatcher: () => 'null or an ISO date' };
+const nullOrIso = {
+  asymmetricMatch: (v: unknown) => v === null || (typeof v === 'string' && ISO.test(v)),
+  toAsymmetricMatcher: () => 'null or an ISO date',
+};
 let counter = 0;
 const email = () => `client-${process.pid}-${Date.now()}-${++counter}@example.com`;
 
@@ -47,7 +50,9 @@ describe('typed client (client/index.ts) over HTTP', () => {
 
   /** A USER (or ADMIN) made through the typed client, with a key and a client of their own. */
   async function makeUser(role: Role = 'USER') {
-    const created = await admin.request(CreateUserDocument, { input: { email: email(), fullName: 'Client Test', role } });
+    const created = await admin.request(CreateUserDocument, {
+      input: { email: email(), fullName: 'Client Test', role },
+    });
     const user = created.data.createUser;
     const keyed = await admin.request(CreateApiKeyDocument, { name: 'client test', userId: user.id });
     return { user, key: keyed.data.createApiKey.secret, client: admin.withApiKey(keyed.data.createApiKey.secret) };
@@ -64,9 +69,38 @@ describe('typed client (client/index.ts) over HTTP', () => {
     const me = first.data.me;
     assertType<Equals<typeof me.role, Role>>();
     assertType<Equals<typeof me.createdAt, string>>();
-    assertType<Equals<typeof first.cache, { status: CacheStatus; hits: number; misses: number; fields: { path: string; status: 'HIT' | 'MISS' | 'BYPASS'; scope: 'PUBLIC' | 'PRIVATE'; maxAge: number; age: number }[] } | undefined>>();
-    expect(me).toEqual({ id: '1', email: 'admin@example.com', fullName: expect.any(String), role: 'ADMIN', createdAt: expect.stringMatching(ISO), updatedAt: expect.stringMatching(ISO) });
-    expect(first.cache).toEqual({ status: 'MISS', hits: 0, misses: 1, fields: [{ path: 'me', status: 'MISS', scope: 'PRIVATE', maxAge: 300, age: 0 }] });
+    assertType<
+      Equals<
+        typeof first.cache,
+        | {
+            status: CacheStatus;
+            hits: number;
+            misses: number;
+            fields: {
+              path: string;
+              status: 'HIT' | 'MISS' | 'BYPASS';
+              scope: 'PUBLIC' | 'PRIVATE';
+              maxAge: number;
+              age: number;
+            }[];
+          }
+        | undefined
+      >
+    >();
+    expect(me).toEqual({
+      id: '1',
+      email: 'admin@example.com',
+      fullName: expect.any(String),
+      role: 'ADMIN',
+      createdAt: expect.stringMatching(ISO),
+      updatedAt: expect.stringMatching(ISO),
+    });
+    expect(first.cache).toEqual({
+      status: 'MISS',
+      hits: 0,
+      misses: 1,
+      fields: [{ path: 'me', status: 'MISS', scope: 'PRIVATE', maxAge: 300, age: 0 }],
+    });
     expect(first.headers.get('x-cache')).toBe('MISS');
     expect(first.status).toBe(200);
     const second = await admin.request(MeDocument, {});
@@ -84,7 +118,13 @@ describe('typed client (client/index.ts) over HTTP', () => {
     const adminRow = users.items.find((u) => u.id === '1');
     expect(adminRow).toMatchObject({ email: 'admin@example.com', role: 'ADMIN' });
     expect(adminRow!.apiKeys.length).toBeGreaterThanOrEqual(1);
-    expect(adminRow!.apiKeys[0]).toEqual({ id: expect.any(String), name: expect.any(String), prefix: expect.any(String), createdAt: expect.stringMatching(ISO), lastUsedAt: nullOrIso });
+    expect(adminRow!.apiKeys[0]).toEqual({
+      id: expect.any(String),
+      name: expect.any(String),
+      prefix: expect.any(String),
+      createdAt: expect.stringMatching(ISO),
+      lastUsedAt: nullOrIso,
+    });
     expect(first.cache?.status).toBe('MISS');
     expect(first.cache?.fields[0]?.path).toBe('users');
     expect(first.cache?.fields[0]).toMatchObject({ status: 'MISS', scope: 'PUBLIC', maxAge: 300, age: 0 });
@@ -105,7 +145,12 @@ describe('typed client (client/index.ts) over HTTP', () => {
     const { user: created, client } = await makeUser();
     const found = await client.request(UserDocument, { id: created.id });
     const user = found.data.user;
-    assertType<Equals<typeof user, { id: string; email: string; fullName: string; role: Role; createdAt: string; updatedAt: string } | null>>();
+    assertType<
+      Equals<
+        typeof user,
+        { id: string; email: string; fullName: string; role: Role; createdAt: string; updatedAt: string } | null
+      >
+    >();
     // (updatedAt is not compared: creating the user's key, in makeUser, may touch it)
     expect(user).toEqual({ ...created, updatedAt: expect.stringMatching(ISO) });
     expect(found.cache?.fields).toEqual([{ path: 'user', status: 'MISS', scope: 'PUBLIC', maxAge: 300, age: 0 }]);
@@ -116,7 +161,14 @@ describe('typed client (client/index.ts) over HTTP', () => {
     const { user, client } = await makeUser();
     const own = await client.request(ApiKeysDocument);
     expect(own.data.apiKeys).toEqual([
-      { id: expect.any(String), name: 'client test', prefix: expect.any(String), createdAt: expect.stringMatching(ISO), lastUsedAt: nullOrIso, owner: { id: user.id, email: user.email, fullName: 'Client Test' } },
+      {
+        id: expect.any(String),
+        name: 'client test',
+        prefix: expect.any(String),
+        createdAt: expect.stringMatching(ISO),
+        lastUsedAt: nullOrIso,
+        owner: { id: user.id, email: user.email, fullName: 'Client Test' },
+      },
     ]);
     expect(own.cache?.fields[0]).toMatchObject({ path: 'apiKeys', scope: 'PRIVATE' });
     const byAdmin = await admin.request(ApiKeysDocument, { userId: user.id });
@@ -126,8 +178,17 @@ describe('typed client (client/index.ts) over HTTP', () => {
 
   it('CreateUser: typed input, the role defaults to USER', async () => {
     const address = email();
-    const { data } = await admin.request(CreateUserDocument, { input: { email: address, fullName: 'Created By Client' } });
-    expect(data.createUser).toEqual({ id: expect.any(String), email: address, fullName: 'Created By Client', role: 'USER', createdAt: expect.stringMatching(ISO), updatedAt: expect.stringMatching(ISO) });
+    const { data } = await admin.request(CreateUserDocument, {
+      input: { email: address, fullName: 'Created By Client' },
+    });
+    expect(data.createUser).toEqual({
+      id: expect.any(String),
+      email: address,
+      fullName: 'Created By Client',
+      role: 'USER',
+      createdAt: expect.stringMatching(ISO),
+      updatedAt: expect.stringMatching(ISO),
+    });
   });
 
   it('UpdateUser: Me and User show the change, and their cache went MISS again', async () => {
@@ -137,8 +198,16 @@ describe('typed client (client/index.ts) over HTTP', () => {
     expect((await admin.request(UserDocument, { id: user.id })).cache?.status).toBe('MISS');
     expect((await admin.request(UserDocument, { id: user.id })).cache?.status).toBe('HIT');
 
-    const updated = await client.request(UpdateUserDocument, { id: user.id, input: { fullName: 'Renamed Through Client' } });
-    expect(updated.data.updateUser).toMatchObject({ id: user.id, email: user.email, fullName: 'Renamed Through Client', role: 'USER' });
+    const updated = await client.request(UpdateUserDocument, {
+      id: user.id,
+      input: { fullName: 'Renamed Through Client' },
+    });
+    expect(updated.data.updateUser).toMatchObject({
+      id: user.id,
+      email: user.email,
+      fullName: 'Renamed Through Client',
+      role: 'USER',
+    });
 
     const me = await client.request(MeDocument);
     expect(me.cache?.status).toBe('MISS');
@@ -200,7 +269,9 @@ describe('typed client (client/index.ts) over HTTP', () => {
     });
 
     it('a bad email: BadUserInputError with code BAD_USER_INPUT and the field named', async () => {
-      const error = await admin.request(CreateUserDocument, { input: { email: 'not-an-email', fullName: 'Bad' } }).catch((e: unknown) => e);
+      const error = await admin
+        .request(CreateUserDocument, { input: { email: 'not-an-email', fullName: 'Bad' } })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BadUserInputError);
       const e = error as BadUserInputError;
       expect(e.code).toBe('BAD_USER_INPUT');
@@ -213,7 +284,9 @@ describe('typed client (client/index.ts) over HTTP', () => {
     });
 
     it('updateUser on an absent id: NotFoundError', async () => {
-      const error = await admin.request(UpdateUserDocument, { id: '999999', input: { fullName: 'Nobody' } }).catch((e: unknown) => e);
+      const error = await admin
+        .request(UpdateUserDocument, { id: '999999', input: { fullName: 'Nobody' } })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(NotFoundError);
       expect((error as NotFoundError).code).toBe('NOT_FOUND');
     });
@@ -225,7 +298,10 @@ describe('typed client (client/index.ts) over HTTP', () => {
       const error = await health.request(MeDocument).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HttpError);
       expect((error as HttpError).status).toBe(404);
-      const failing = createClient({ url: t.url, fetch: async () => new Response('<html>bad gateway</html>', { status: 502 }) });
+      const failing = createClient({
+        url: t.url,
+        fetch: async () => new Response('<html>bad gateway</html>', { status: 502 }),
+      });
       await expect(failing.request(MeDocument)).rejects.toMatchObject({ name: 'HttpError', status: 502 });
     });
   });

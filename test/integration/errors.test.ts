@@ -21,7 +21,11 @@ describe.each(databaseKinds)('errors over HTTP (%s)', (database) => {
   });
 
   it('a body that is not JSON gets a JSON 400, not an HTML page', async () => {
-    const res = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminKey}` }, body: '{"query": "{ me { id } }"' });
+    const res = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminKey}` },
+      body: '{"query": "{ me { id } }"',
+    });
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(body.errors[0].extensions.code).toBe('BAD_REQUEST');
@@ -29,7 +33,11 @@ describe.each(databaseKinds)('errors over HTTP (%s)', (database) => {
   });
 
   it('a request with a non-JSON content type is refused with 400 (CSRF prevention stays on)', async () => {
-    const res = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{ me { id } }' });
+    const res = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{ me { id } }',
+    });
     expect(res.status).toBe(400);
   });
 

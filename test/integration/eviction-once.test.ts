@@ -70,11 +70,7 @@ describe('every mutation evicts what it makes stale, exactly once (sqlite, memor
     expect(Object.values(counts).every((n) => n === 1)).toBe(true);
   });
 
-  // BUG: the ORM subscriber maps the User change set at onFlush, before the INSERT has given the row its id,
-  // so `Evictions.userCreated(id)` is computed with id undefined: it evicts `user:undefined`,
-  // `users:undefined:single` and `apikeys:undefined` instead of the new user's own namespaces (only
-  // `users:list` is right). What the next test shows follows from it.
-  it.failing('createUser: Evictions.userCreated(id)', async () => {
+  it('createUser: Evictions.userCreated(id)', async () => {
     let id = '';
     const counts = await evictionsOf(async () => {
       id = (await t.admin.ok(CreateUserDocument, newUser('created'))).createUser.id;
@@ -82,10 +78,7 @@ describe('every mutation evicts what it makes stale, exactly once (sqlite, memor
     expect(counts).toEqual(once(Evictions.userCreated(id)));
   });
 
-  // BUG: consequence of the one above: `user(id)` asked before the user existed caches null (PUBLIC), and
-  // creating that user does not evict `users:{id}:single`, so every caller still reads null until the entry
-  // expires (CACHE_DEFAULT_TTL, 300 s by default), though Evictions.userCreated says it must be evicted.
-  it.failing('user(id) asked before the user existed is not answered null once the user is created', async () => {
+  it('user(id) asked before the user existed is not answered null once the user is created', async () => {
     const last = Number((await t.admin.ok(CreateUserDocument, newUser('before'))).createUser.id);
     const next = String(last + 1);
     expect((await t.admin.ok(UserDocument, { id: next })).user).toBeNull(); // cached: null

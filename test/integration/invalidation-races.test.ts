@@ -22,7 +22,10 @@ describe.each([['memory'], ['redis']])('the read/write race (%s store)', (backen
   const events: CacheEvent[] = [];
   beforeAll(async () => {
     if (backend === 'redis') redis = await startRedisServer();
-    t = await startTestApp({ env: redis ? { REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '200' } : {}, onCacheEvent: (e) => events.push(e) });
+    t = await startTestApp({
+      env: redis ? { REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '200' } : {},
+      onCacheEvent: (e) => events.push(e),
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -33,7 +36,13 @@ describe.each([['memory'], ['redis']])('the read/write race (%s store)', (backen
     const u = await t.createUser();
     const id = Number(u.id);
     const cache = t.app.cache!.resolverCache;
-    const call = { coordinate: 'Test.fullName', scope: 'PUBLIC' as const, args: { id }, namespaces: [Namespaces.user(id)], maxAge: 60 };
+    const call = {
+      coordinate: 'Test.fullName',
+      scope: 'PUBLIC' as const,
+      args: { id },
+      namespaces: [Namespaces.user(id)],
+      maxAge: 60,
+    };
     const readFullName = async () => (await t.app.orm.em.fork().findOneOrFail(User, id)).fullName;
 
     const dbRead = deferred();

@@ -1,4 +1,12 @@
-import { ApiKeysDocument, CreateApiKeyDocument, MeDocument, RevokeApiKeyDocument, UpdateUserDocument, UserDocument, UsersDocument } from '../../client/generated/graphql';
+import {
+  ApiKeysDocument,
+  CreateApiKeyDocument,
+  MeDocument,
+  RevokeApiKeyDocument,
+  UpdateUserDocument,
+  UserDocument,
+  UsersDocument,
+} from '../../client/generated/graphql';
 import { ApiKey } from '../../src/modules/api-key/api-key.entity';
 import { User } from '../../src/modules/user/user.entity';
 import { cacheReport } from '../helpers/cache-report';
@@ -59,7 +67,13 @@ describe.each(databaseKinds)('invalidation (%s)', (database) => {
     await warm(t.admin, 'query($id: ID!) { user(id: $id) { apiKeys { id } } }', { id: u.id });
     const made = await u.client.ok(CreateApiKeyDocument, { name: 'second' });
     expect((await u.client.ok(API_KEYS)).apiKeys).toHaveLength(2);
-    expect((await t.admin.ok<{ user: { apiKeys: unknown[] } }>('query($id: ID!) { user(id: $id) { apiKeys { id } } }', { id: u.id })).user.apiKeys).toHaveLength(2);
+    expect(
+      (
+        await t.admin.ok<{ user: { apiKeys: unknown[] } }>('query($id: ID!) { user(id: $id) { apiKeys { id } } }', {
+          id: u.id,
+        })
+      ).user.apiKeys,
+    ).toHaveLength(2);
     await warm(u.client, API_KEYS);
     await u.client.ok(RevokeApiKeyDocument, { id: made.createApiKey.apiKey.id });
     expect((await u.client.ok(API_KEYS)).apiKeys).toHaveLength(1);

@@ -12,7 +12,11 @@ describe.each(databaseKinds)('lifecycle (%s)', (database) => {
       expect(health.status).toBe(200);
       const ready = await fetch(`${t.baseUrl}/ready`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toMatchObject({ status: 'ready', database, cache: expect.stringMatching(/^(memory|redis)$/) });
+      expect(await ready.json()).toMatchObject({
+        status: 'ready',
+        database,
+        cache: expect.stringMatching(/^(memory|redis)$/),
+      });
     } finally {
       await t.close();
     }
@@ -25,9 +29,13 @@ describe.each(databaseKinds)('lifecycle (%s)', (database) => {
       for (let i = 0; i < 2; i++) {
         const t = await startTestApp({ databaseUrl: db.url, env });
         try {
-          const me = await t.client(env.SEED_ADMIN_API_KEY).ok<{ me: { email: string; role: string } }>('{ me { email role } }');
+          const me = await t
+            .client(env.SEED_ADMIN_API_KEY)
+            .ok<{ me: { email: string; role: string } }>('{ me { email role } }');
           expect(me.me).toEqual({ email: 'admin@example.com', role: 'ADMIN' });
-          const counts = await t.app.orm.em.getConnection().execute('select (select count(*) from users) as users, (select count(*) from api_keys) as keys');
+          const counts = await t.app.orm.em
+            .getConnection()
+            .execute('select (select count(*) from users) as users, (select count(*) from api_keys) as keys');
           expect({ users: Number(counts[0].users), keys: Number(counts[0].keys) }).toEqual({ users: 1, keys: 1 });
         } finally {
           await t.close();
@@ -56,7 +64,9 @@ describe('the first admin', () => {
     const dev = await startTestApp({ env: { NODE_ENV: 'test', SEED_ADMIN_API_KEY: '' } });
     try {
       expect(dev.app.firstAdminSecret).toMatch(/^gqk_/);
-      const me = await dev.client(dev.app.firstAdminSecret!).ok<{ me: { email: string; role: string } }>('{ me { email role } }');
+      const me = await dev
+        .client(dev.app.firstAdminSecret!)
+        .ok<{ me: { email: string; role: string } }>('{ me { email role } }');
       expect(me.me).toEqual({ email: 'admin@example.com', role: 'ADMIN' });
     } finally {
       await dev.close();

@@ -10,13 +10,12 @@ import { eventually, readyBackend } from '../helpers/wait';
 const USER = 'query($id: ID!) { user(id: $id) { id fullName } }';
 const UPDATE = 'mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id fullName } }';
 
-
 describe('two instances sharing one Redis and one database', () => {
   let redis: TestRedisServer;
   let db: ScratchDatabase;
   let a: TestApp;
   let b: TestApp;
-  let commands: string[] = [];
+  const commands: string[] = [];
   let monitor: ReturnType<typeof createClient>;
 
   beforeAll(async () => {
@@ -25,7 +24,12 @@ describe('two instances sharing one Redis and one database', () => {
     await monitor.connect();
     await monitor.monitor((line: string) => commands.push(line));
     db = await createScratchDatabase('sqlite');
-    const env = { REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '200', SEED_ADMIN_API_KEY: 'gqk_two-instances-admin-key-000000000000000' };
+    const env = {
+      REDIS_ENABLED: 'true',
+      REDIS_URL: redis.url,
+      REDIS_TIMEOUT_MS: '200',
+      SEED_ADMIN_API_KEY: 'gqk_two-instances-admin-key-000000000000000',
+    };
     a = await startTestApp({ databaseUrl: db.url, env });
     b = await startTestApp({ databaseUrl: db.url, env });
   });
@@ -92,7 +96,11 @@ describe('two instances sharing one Redis and one database', () => {
       }
     };
     walk(join(__dirname, '..', '..', 'src'));
-    const offenders = files.filter((f) => /\.(keys|scan|scanIterator|sScan|hScan)\s*\(|['"`](KEYS|SCAN)\b/.test(readFileSync(f, 'utf8').replace(/Object\.keys\(/g, '')));
+    const offenders = files.filter((f) =>
+      /\.(keys|scan|scanIterator|sScan|hScan)\s*\(|['"`](KEYS|SCAN)\b/.test(
+        readFileSync(f, 'utf8').replace(/Object\.keys\(/g, ''),
+      ),
+    );
     expect(offenders).toEqual([]);
   });
 });

@@ -31,7 +31,8 @@ describe('/metrics', () => {
     await u.client.request('{ me { id } }', undefined, { 'cache-control': 'no-cache' });
     await u.client.ok('mutation($id: ID!) { updateUser(id: $id, input: { fullName: "M" }) { id } }', { id: u.id });
     const after = await scrape();
-    const delta = (name: string, labels: Record<string, string>) => metricValue(after, name, labels) - metricValue(before, name, labels);
+    const delta = (name: string, labels: Record<string, string>) =>
+      metricValue(after, name, labels) - metricValue(before, name, labels);
     expect(delta('graphql_cache_lookups_total', { coordinate: 'Query.me', status: 'MISS' })).toBe(1);
     expect(delta('graphql_cache_lookups_total', { coordinate: 'Query.me', status: 'HIT' })).toBe(1);
     expect(delta('graphql_cache_lookups_total', { coordinate: 'Query.me', status: 'BYPASS' })).toBe(1);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,11 @@ import { GraphQLClient } from '../helpers/graphql-client';
 const ROOT = join(__dirname, '..', '..');
 
 /** The real entry point, as `npm start` runs it, in a child process. */
-function startMain(env: Record<string, string>): { child: ChildProcess; output: () => string; waitFor: (re: RegExp, ms?: number) => Promise<RegExpMatchArray> } {
+function startMain(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  waitFor: (re: RegExp, ms?: number) => Promise<RegExpMatchArray>;
+} {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env },
@@ -41,12 +45,19 @@ describe('the server process (npm start)', () => {
 
   it('on an empty database in development: migrates, prints the Sandbox URL and a working header, stops on SIGTERM', async () => {
     const port = await freePort();
-    const main = startMain({ NODE_ENV: 'development', PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'app.db')}`, LOG_LEVEL: 'warn' });
+    const main = startMain({
+      NODE_ENV: 'development',
+      PORT: String(port),
+      DATABASE_URL: `sqlite:${join(dir, 'app.db')}`,
+      LOG_LEVEL: 'warn',
+    });
     try {
       const [, url] = await main.waitFor(/Apollo Sandbox: open (\S+)/);
       const [, key] = await main.waitFor(/"Authorization": "Bearer (gqk_[^"]+)"/);
       expect(url).toBe(`http://localhost:${port}/graphql`);
-      const me = await new GraphQLClient(`http://127.0.0.1:${port}/graphql`, key).ok<{ me: { email: string; role: string } }>('{ me { email role } }');
+      const me = await new GraphQLClient(`http://127.0.0.1:${port}/graphql`, key).ok<{
+        me: { email: string; role: string };
+      }>('{ me { email role } }');
       expect(me.me).toEqual({ email: 'admin@example.com', role: 'ADMIN' });
 
       const started = Date.now();

@@ -29,7 +29,13 @@ describe("the README's quick start", () => {
     const child = spawn('npm', ['start'], {
       cwd: ROOT,
       detached: true,
-      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'app.db')}`, LOG_LEVEL: 'warn' },
+      env: {
+        PATH: process.env.PATH!,
+        HOME: process.env.HOME ?? '/tmp',
+        PORT: String(port),
+        DATABASE_URL: `sqlite:${join(dir, 'app.db')}`,
+        LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -43,7 +49,9 @@ describe("the README's quick start", () => {
       }
       expect(out).toContain(`Apollo Sandbox: open http://localhost:${port}/graphql`);
       const key = /"Authorization": "Bearer (gqk_[^"]+)"/.exec(out)![1]!;
-      const data = await new GraphQLClient(`http://127.0.0.1:${port}/graphql`, key).ok<{ users: { total: number } }>('{ users { total } }');
+      const data = await new GraphQLClient(`http://127.0.0.1:${port}/graphql`, key).ok<{ users: { total: number } }>(
+        '{ users { total } }',
+      );
       expect(data.users.total).toBe(1);
     } finally {
       process.kill(-child.pid!, 'SIGTERM');

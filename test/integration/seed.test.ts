@@ -14,9 +14,11 @@ const ROOT = join(__dirname, '..', '..');
 async function snapshot(url: string): Promise<unknown[]> {
   const orm = await MikroORM.init(createOrmOptions({ database: parseDatabaseUrl(url) }));
   try {
-    return await orm.em.getConnection().execute(
-      'select u.email, u.full_name, u.role, u.created_at, k.name, k.prefix, k.secret_hash from users u left join api_keys k on k.owner_id = u.id order by u.email, k.name',
-    );
+    return await orm.em
+      .getConnection()
+      .execute(
+        'select u.email, u.full_name, u.role, u.created_at, k.name, k.prefix, k.secret_hash from users u left join api_keys k on k.owner_id = u.id order by u.email, k.name',
+      );
   } finally {
     await orm.close(true);
   }
@@ -27,7 +29,11 @@ describe('npm run seed', () => {
     const a = await createScratchDatabase('sqlite');
     const b = await createScratchDatabase('sqlite');
     try {
-      const seed = (url: string) => run(process.execPath, ['-r', '@swc-node/register', 'scripts/seed.ts', '--users', '12', '--keys', '3'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: url } });
+      const seed = (url: string) =>
+        run(process.execPath, ['-r', '@swc-node/register', 'scripts/seed.ts', '--users', '12', '--keys', '3'], {
+          cwd: ROOT,
+          env: { ...process.env, DATABASE_URL: url },
+        });
       await seed(a.url);
       await seed(a.url); // idempotent
       await seed(b.url);
@@ -52,8 +58,13 @@ describe('npm run seed', () => {
     const db = await createScratchDatabase('sqlite');
     try {
       await expect(
-        run(process.execPath, ['-r', '@swc-node/register', 'scripts/seed.ts', '--users', 'many'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url } }),
-      ).rejects.toMatchObject({ stderr: expect.stringContaining('--users must be an integer from 0 to 100000, got: "many"') });
+        run(process.execPath, ['-r', '@swc-node/register', 'scripts/seed.ts', '--users', 'many'], {
+          cwd: ROOT,
+          env: { ...process.env, DATABASE_URL: db.url },
+        }),
+      ).rejects.toMatchObject({
+        stderr: expect.stringContaining('--users must be an integer from 0 to 100000, got: "many"'),
+      });
     } finally {
       await db.drop();
     }

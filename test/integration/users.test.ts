@@ -2,14 +2,17 @@ import { databaseKinds } from '../helpers/databases';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
 const USER = 'query($id: ID!) { user(id: $id) { id email fullName role createdAt updatedAt } }';
-const USERS = 'query($page: Int, $size: Int) { users(page: $page, size: $size) { total page size items { id email } } }';
+const USERS =
+  'query($page: Int, $size: Int) { users(page: $page, size: $size) { total page size items { id email } } }';
 const CREATE = 'mutation($input: CreateUserInput!) { createUser(input: $input) { id email fullName role } }';
-const UPDATE = 'mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id email fullName role updatedAt } }';
+const UPDATE =
+  'mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id email fullName role updatedAt } }';
 const DELETE = 'mutation($id: ID!) { deleteUser(id: $id) }';
 
 describe.each(databaseKinds)('users (%s)', (database) => {
   let t: TestApp;
-  const userCount = async () => Number((await t.app.orm.em.getConnection().execute('select count(*) as n from users'))[0].n);
+  const userCount = async () =>
+    Number((await t.app.orm.em.getConnection().execute('select count(*) as n from users'))[0].n);
 
   beforeAll(async () => {
     t = await startTestApp({ database });
@@ -38,7 +41,10 @@ describe.each(databaseKinds)('users (%s)', (database) => {
     it('pages through every user, by id, for an ADMIN', async () => {
       for (let i = 0; i < 3; i++) await t.createUser();
       const total = await userCount();
-      const first = await t.admin.ok<{ users: { total: number; page: number; size: number; items: { id: string }[] } }>(USERS, { page: 1, size: 2 });
+      const first = await t.admin.ok<{ users: { total: number; page: number; size: number; items: { id: string }[] } }>(
+        USERS,
+        { page: 1, size: 2 },
+      );
       expect(first.users).toMatchObject({ total, page: 1, size: 2 });
       expect(first.users.items).toHaveLength(2);
       const second = await t.admin.ok<{ users: { items: { id: string }[] } }>(USERS, { page: 2, size: 2 });
@@ -74,7 +80,9 @@ describe.each(databaseKinds)('users (%s)', (database) => {
 
   describe('createUser', () => {
     it('creates a user for an ADMIN, role USER by default, email normalised', async () => {
-      const { createUser } = await t.admin.ok<{ createUser: { id: string; email: string; role: string; fullName: string } }>(CREATE, {
+      const { createUser } = await t.admin.ok<{
+        createUser: { id: string; email: string; role: string; fullName: string };
+      }>(CREATE, {
         input: { email: 'New.Person@Example.com', fullName: 'New Person' },
       });
       expect(createUser).toMatchObject({ email: 'new.person@example.com', role: 'USER', fullName: 'New Person' });
@@ -103,7 +111,9 @@ describe.each(databaseKinds)('users (%s)', (database) => {
     });
 
     it('refuses an unknown role written in the query itself with BAD_USER_INPUT', async () => {
-      const res = await t.admin.request('mutation { createUser(input: { email: "lit@example.com", fullName: "L", role: SUPERUSER }) { id } }');
+      const res = await t.admin.request(
+        'mutation { createUser(input: { email: "lit@example.com", fullName: "L", role: SUPERUSER }) { id } }',
+      );
       expect(res.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     });
 
@@ -120,7 +130,10 @@ describe.each(databaseKinds)('users (%s)', (database) => {
   describe('updateUser', () => {
     it('lets a user update themself (not their role)', async () => {
       const u = await t.createUser();
-      const { updateUser } = await u.client.ok<{ updateUser: { fullName: string; email: string } }>(UPDATE, { id: u.id, input: { fullName: 'Renamed' } });
+      const { updateUser } = await u.client.ok<{ updateUser: { fullName: string; email: string } }>(UPDATE, {
+        id: u.id,
+        input: { fullName: 'Renamed' },
+      });
       expect(updateUser).toMatchObject({ fullName: 'Renamed', email: u.email });
       expect(await u.client.errorCode(UPDATE, { id: u.id, input: { role: 'ADMIN' } })).toBe('FORBIDDEN');
       expect((await u.client.ok<{ me: { role: string } }>('{ me { role } }')).me.role).toBe('USER');
@@ -135,7 +148,10 @@ describe.each(databaseKinds)('users (%s)', (database) => {
 
     it('lets an ADMIN change anyone, role included', async () => {
       const u = await t.createUser();
-      const { updateUser } = await t.admin.ok<{ updateUser: { role: string } }>(UPDATE, { id: u.id, input: { role: 'ADMIN' } });
+      const { updateUser } = await t.admin.ok<{ updateUser: { role: string } }>(UPDATE, {
+        id: u.id,
+        input: { role: 'ADMIN' },
+      });
       expect(updateUser.role).toBe('ADMIN');
       expect(await u.client.errorCode(USERS, {})).toBeUndefined();
     });
@@ -144,7 +160,9 @@ describe.each(databaseKinds)('users (%s)', (database) => {
       const a = await t.createUser();
       const b = await t.createUser();
       expect(await a.client.errorCode(UPDATE, { id: a.id, input: { email: 'nope' } })).toBe('BAD_USER_INPUT');
-      expect(await a.client.errorCode(UPDATE, { id: a.id, input: { email: b.email, fullName: 'Changed' } })).toBe('BAD_USER_INPUT');
+      expect(await a.client.errorCode(UPDATE, { id: a.id, input: { email: b.email, fullName: 'Changed' } })).toBe(
+        'BAD_USER_INPUT',
+      );
       expect(await a.client.errorCode(UPDATE, { id: a.id, input: { role: 'NOPE' } })).toBe('BAD_USER_INPUT');
       const { user } = await t.admin.ok<{ user: { email: string; fullName: string } }>(USER, { id: a.id });
       expect(user).toEqual({ ...user, email: a.email, fullName: 'Test User' });
@@ -158,7 +176,9 @@ describe.each(databaseKinds)('users (%s)', (database) => {
       const u = await t.createUser();
       const before = (await t.admin.ok<{ user: { updatedAt: string } }>(USER, { id: u.id })).user.updatedAt;
       await new Promise((r) => setTimeout(r, 10));
-      const after = (await t.admin.ok<{ updateUser: { updatedAt: string } }>(UPDATE, { id: u.id, input: { fullName: 'Later' } })).updateUser.updatedAt;
+      const after = (
+        await t.admin.ok<{ updateUser: { updatedAt: string } }>(UPDATE, { id: u.id, input: { fullName: 'Later' } })
+      ).updateUser.updatedAt;
       expect(Date.parse(after)).toBeGreaterThan(Date.parse(before));
     });
   });
@@ -168,7 +188,9 @@ describe.each(databaseKinds)('users (%s)', (database) => {
       const u = await t.createUser();
       expect((await t.admin.ok<{ deleteUser: boolean }>(DELETE, { id: u.id })).deleteUser).toBe(true);
       expect((await t.admin.ok<{ user: null }>(USER, { id: u.id })).user).toBeNull();
-      const keys = await t.app.orm.em.getConnection().execute('select count(*) as n from api_keys where owner_id = ?', [Number(u.id)]);
+      const keys = await t.app.orm.em
+        .getConnection()
+        .execute('select count(*) as n from api_keys where owner_id = ?', [Number(u.id)]);
       expect(Number(keys[0].n)).toBe(0);
       expect((await t.admin.ok<{ deleteUser: boolean }>(DELETE, { id: u.id })).deleteUser).toBe(false);
     });

@@ -18,9 +18,19 @@ describe.each(databaseKinds)('a flush rewrites only what changed (%s)', (databas
       await em.flush();
       expect(t.sql.filter((q) => /^\s*update/i.test(q))).toEqual([]);
 
-      const before = (await t.admin.ok<{ user: { updatedAt: string } }>('query($id: ID!) { user(id: $id) { updatedAt } }', { id: u.id })).user.updatedAt;
-      await t.admin.ok('mutation($userId: ID) { createApiKey(name: "another", userId: $userId) { secret } }', { userId: u.id });
-      const after = (await t.admin.ok<{ user: { updatedAt: string } }>('query($id: ID!) { user(id: $id) { updatedAt } }', { id: u.id })).user.updatedAt;
+      const before = (
+        await t.admin.ok<{ user: { updatedAt: string } }>('query($id: ID!) { user(id: $id) { updatedAt } }', {
+          id: u.id,
+        })
+      ).user.updatedAt;
+      await t.admin.ok('mutation($userId: ID) { createApiKey(name: "another", userId: $userId) { secret } }', {
+        userId: u.id,
+      });
+      const after = (
+        await t.admin.ok<{ user: { updatedAt: string } }>('query($id: ID!) { user(id: $id) { updatedAt } }', {
+          id: u.id,
+        })
+      ).user.updatedAt;
       expect(after).toBe(before);
     } finally {
       await t.close();

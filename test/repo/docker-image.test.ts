@@ -183,13 +183,19 @@ async function run(command: string[], cwd: string, env: Record<string, string>, 
     child.once('exit', (c, s) => resolve([c, s]));
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  if (code !== 0) throw new Error(`${what} failed (exit ${code}${signal ? `, ${signal}` : ''}, ${seconds}s):\n${output}`);
+  if (code !== 0)
+    throw new Error(`${what} failed (exit ${code}${signal ? `, ${signal}` : ''}, ${seconds}s):\n${output}`);
   replayLog.push(`${what} (${seconds}s)`);
 }
 
 const replayLog: string[] = [];
 
-async function replayStage(stage: Stage, root: string, context: string, stages: Map<string, StageState>): Promise<StageState> {
+async function replayStage(
+  stage: Stage,
+  root: string,
+  context: string,
+  stages: Map<string, StageState>,
+): Promise<StageState> {
   const ignored = dockerignore(
     existsSync(join(context, '.dockerignore')) ? readFileSync(join(context, '.dockerignore'), 'utf8') : '',
   );
@@ -237,7 +243,8 @@ async function replayStage(stage: Stage, root: string, context: string, stages: 
           // a folder's contents go into dest (Docker's semantics); symbolic links are copied as links
           const started = Date.now();
           if (filter) cpSync(sourcePath, target, { recursive: true, verbatimSymlinks: true, filter });
-          else if (isDir) await run(['cp', '-a', `${sourcePath}/.`, target], hostPath(state, '.'), baseEnv(), `${where}: cp -a`);
+          else if (isDir)
+            await run(['cp', '-a', `${sourcePath}/.`, target], hostPath(state, '.'), baseEnv(), `${where}: cp -a`);
           else await run(['cp', '-a', sourcePath, target], hostPath(state, '.'), baseEnv(), `${where}: cp -a`);
           if (filter) replayLog.push(`${where} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
         }

@@ -1,6 +1,6 @@
 import { generateApiKeySecret, hashApiKeySecret, secretFromHeaders } from '../../src/auth/api-key-secret';
-import { formatError } from '../../src/http/format-error';
 import { parseId } from '../../src/graphql/ids';
+import { formatError } from '../../src/http/format-error';
 
 const headers = (h: Record<string, string>) => ({ get: (name: string) => h[name] });
 
@@ -48,16 +48,29 @@ describe('parseId', () => {
 
 describe('formatError', () => {
   it('masks anything that is not a contract code', () => {
-    expect(formatError({ message: 'SQLITE_ERROR: no such column: secret_hash', extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at x'] } })).toEqual({
+    expect(
+      formatError({
+        message: 'SQLITE_ERROR: no such column: secret_hash',
+        extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at x'] },
+      }),
+    ).toEqual({
       message: 'Internal server error',
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     });
-    expect(formatError({ message: 'weird', extensions: { code: 'SOMETHING_ELSE' } }).message).toBe('Internal server error');
+    expect(formatError({ message: 'weird', extensions: { code: 'SOMETHING_ELSE' } }).message).toBe(
+      'Internal server error',
+    );
     expect(formatError({ message: 'no code' }).extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
   });
 
   it('keeps contract errors and drops their stack', () => {
-    expect(formatError({ message: 'Forbidden: x', path: ['users'], extensions: { code: 'FORBIDDEN', stacktrace: ['at y'] } })).toEqual({
+    expect(
+      formatError({
+        message: 'Forbidden: x',
+        path: ['users'],
+        extensions: { code: 'FORBIDDEN', stacktrace: ['at y'] },
+      }),
+    ).toEqual({
       message: 'Forbidden: x',
       path: ['users'],
       extensions: { code: 'FORBIDDEN' },
@@ -65,7 +78,10 @@ describe('formatError', () => {
   });
 
   it('reports a bad enum literal as BAD_USER_INPUT', () => {
-    const e = formatError({ message: 'Value "SUPER" does not exist in "Role" enum.', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    const e = formatError({
+      message: 'Value "SUPER" does not exist in "Role" enum.',
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
     expect(e.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

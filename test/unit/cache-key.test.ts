@@ -3,7 +3,9 @@ import { buildCacheKey, canonicalJson, hashArgs } from '../../src/cache/cache-ke
 
 const json = fc.jsonValue();
 const args = fc.dictionary(fc.string({ maxLength: 8 }), json, { maxKeys: 5 });
-const coordinate = fc.tuple(fc.stringMatching(/^[A-Z][A-Za-z]{0,8}$/), fc.stringMatching(/^[a-z][A-Za-z]{0,8}$/)).map(([t, f]) => `${t}.${f}`);
+const coordinate = fc
+  .tuple(fc.stringMatching(/^[A-Z][A-Za-z]{0,8}$/), fc.stringMatching(/^[a-z][A-Za-z]{0,8}$/))
+  .map(([t, f]) => `${t}.${f}`);
 const scope = fc.constantFrom<'PUBLIC' | 'PRIVATE'>('PUBLIC', 'PRIVATE');
 const subject = fc.option(fc.string({ maxLength: 12 }), { nil: null });
 const generations = ['g1', 'g2'];
@@ -12,8 +14,10 @@ describe('cache keys', () => {
   it('different (coordinate, scope/subject, args) never share a key', () => {
     fc.assert(
       fc.property(fc.tuple(coordinate, scope, subject, args), fc.tuple(coordinate, scope, subject, args), (a, b) => {
-        const identity = (x: typeof a) => [x[0], x[1], x[1] === 'PRIVATE' ? (x[2] ?? '') : null, canonicalJson(x[3])].join('\u0000');
-        const keyOf = (x: typeof a) => buildCacheKey({ coordinate: x[0], scope: x[1], subject: x[2], args: x[3], generations });
+        const identity = (x: typeof a) =>
+          [x[0], x[1], x[1] === 'PRIVATE' ? (x[2] ?? '') : null, canonicalJson(x[3])].join('\u0000');
+        const keyOf = (x: typeof a) =>
+          buildCacheKey({ coordinate: x[0], scope: x[1], subject: x[2], args: x[3], generations });
         fc.pre(identity(a) !== identity(b));
         expect(keyOf(a)).not.toBe(keyOf(b));
       }),
@@ -28,7 +32,9 @@ describe('cache keys', () => {
         expect(hashArgs(reversed)).toBe(hashArgs(a));
       }),
     );
-    expect(hashArgs({ page: 1, size: 20, filter: { b: 1, a: 2 } })).toBe(hashArgs({ filter: { a: 2, b: 1 }, size: 20, page: 1 }));
+    expect(hashArgs({ page: 1, size: 20, filter: { b: 1, a: 2 } })).toBe(
+      hashArgs({ filter: { a: 2, b: 1 }, size: 20, page: 1 }),
+    );
   });
 
   it('"1" and 1 differ; null differs from absent; absent equals undefined', () => {
@@ -42,8 +48,12 @@ describe('cache keys', () => {
 
   it('generations are part of the key', () => {
     const base = { coordinate: 'Query.me', scope: 'PRIVATE' as const, subject: '1', args: {} };
-    expect(buildCacheKey({ ...base, generations: ['a', 'b'] })).not.toBe(buildCacheKey({ ...base, generations: ['a', 'c'] }));
-    expect(buildCacheKey({ ...base, generations: ['a', 'b'] })).toBe(buildCacheKey({ ...base, generations: ['a', 'b'] }));
+    expect(buildCacheKey({ ...base, generations: ['a', 'b'] })).not.toBe(
+      buildCacheKey({ ...base, generations: ['a', 'c'] }),
+    );
+    expect(buildCacheKey({ ...base, generations: ['a', 'b'] })).toBe(
+      buildCacheKey({ ...base, generations: ['a', 'b'] }),
+    );
   });
 
   it('PRIVATE keys differ by subject and never show it; PUBLIC keys ignore it', () => {
@@ -51,7 +61,9 @@ describe('cache keys', () => {
     const k7 = buildCacheKey({ ...base, scope: 'PRIVATE', subject: '7' });
     expect(k7).not.toBe(buildCacheKey({ ...base, scope: 'PRIVATE', subject: '8' }));
     expect(k7.split(':')[2]).not.toContain('7');
-    expect(buildCacheKey({ ...base, scope: 'PUBLIC', subject: '7' })).toBe(buildCacheKey({ ...base, scope: 'PUBLIC', subject: '8' }));
+    expect(buildCacheKey({ ...base, scope: 'PUBLIC', subject: '7' })).toBe(
+      buildCacheKey({ ...base, scope: 'PUBLIC', subject: '8' }),
+    );
     expect(k7).toMatch(/^gqlc:Query\.me:u-[\w-]+:[\w-]+:[\w-]+$/);
   });
 });

@@ -1,12 +1,18 @@
 import { CacheReportCollector } from '../../src/cache/report';
 
-const field = (status: 'HIT' | 'MISS' | 'BYPASS') => ({ path: 'x', status, scope: 'PUBLIC' as const, maxAge: 1, age: 0 });
+const field = (status: 'HIT' | 'MISS' | 'BYPASS') => ({
+  path: 'x',
+  status,
+  scope: 'PUBLIC' as const,
+  maxAge: 1,
+  age: 0,
+});
 
 describe('CacheReportCollector', () => {
   it('HIT when all hit, MISS when all missed, PARTIAL for a mix, BYPASS when asked', () => {
     const status = (bypass: boolean, ...s: ('HIT' | 'MISS' | 'BYPASS')[]) => {
       const c = new CacheReportCollector(bypass);
-      s.forEach((x) => c.record(field(x)));
+      for (const x of s) c.record(field(x));
       return c.toReport();
     };
     expect(status(false)).toBeNull();

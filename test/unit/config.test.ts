@@ -40,7 +40,10 @@ describe('loadConfig', () => {
     [{ CACHE_DEFAULT_TTL: '-5' }, 'CACHE_DEFAULT_TTL must be a number of seconds (1-31536000), got: "-5"'],
     [{ CACHE_MAX_ITEMS: '0' }, 'CACHE_MAX_ITEMS must be an entry count (1-100000000), got: "0"'],
     [{ REDIS_DB: '16' }, 'REDIS_DB must be a database index (0-15), got: "16"'],
-    [{ DATABASE_URL: 'mysql://localhost/db' }, 'DATABASE_URL must start with "sqlite:" or "postgres://", got: "mysql://localhost/db"'],
+    [
+      { DATABASE_URL: 'mysql://localhost/db' },
+      'DATABASE_URL must start with "sqlite:" or "postgres://", got: "mysql://localhost/db"',
+    ],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV must be development, production or test, got: "staging"'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
   ])('refuses %p naming the variable', (env, expected) => {
@@ -58,7 +61,13 @@ describe('loadConfig', () => {
   });
 
   it('builds the Redis URL from its parts, with a password of any characters', () => {
-    const c = loadConfig({ REDIS_ENABLED: 'true', REDIS_HOST: 'cache', REDIS_PORT: '6380', REDIS_PASSWORD: 'p@ss:w/rd#1%', REDIS_DB: '2' });
+    const c = loadConfig({
+      REDIS_ENABLED: 'true',
+      REDIS_HOST: 'cache',
+      REDIS_PORT: '6380',
+      REDIS_PASSWORD: 'p@ss:w/rd#1%',
+      REDIS_DB: '2',
+    });
     const url = new URL(c.cache.redis!.url);
     expect(url.hostname).toBe('cache');
     expect(url.port).toBe('6380');
@@ -77,7 +86,9 @@ describe('loadConfig', () => {
 
   it('turns Sandbox and introspection off in production unless enabled', () => {
     expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ sandbox: false, introspection: false });
-    expect(loadConfig({ NODE_ENV: 'production', INTROSPECTION_ENABLED: 'true', SANDBOX_ENABLED: 'true' })).toMatchObject({ sandbox: true, introspection: true });
+    expect(
+      loadConfig({ NODE_ENV: 'production', INTROSPECTION_ENABLED: 'true', SANDBOX_ENABLED: 'true' }),
+    ).toMatchObject({ sandbox: true, introspection: true });
   });
 
   it('parses LOG_CATEGORIES case-insensitively', () => {

@@ -56,7 +56,9 @@ describe('Evictor', () => {
   it('keeps the journal when the replay fails', async () => {
     const evictor = new Evictor({ generations, replayTimeoutMs: 50 });
     await evictor.evict(outageStore(createMemoryStore()), ['a', 'b']);
-    const broken = Object.assign(Object.create(createMemoryStore()) as CacheStore, { setMany: () => new Promise<void>(() => undefined) });
+    const broken = Object.assign(Object.create(createMemoryStore()) as CacheStore, {
+      setMany: () => new Promise<void>(() => undefined),
+    });
     await expect(evictor.replay(broken)).rejects.toThrow();
     expect(evictor.pendingCount).toBe(2);
   });

@@ -4,8 +4,8 @@ import { ApolloServer } from '@apollo/server';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { specifiedDirectives } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import { cacheControlDirective, cachePlugin, createMemoryStore, createResolverCache } from '../../src/cache';
 import { NoteResolver, type NotesContext } from '../../examples/notes.resolver';
+import { cacheControlDirective, createCachePlugin, createMemoryStore, createResolverCache } from '../../src/cache';
 
 describe("the README's worked example (examples/notes.resolver.ts)", () => {
   it('is the code the README shows', () => {
@@ -16,10 +16,13 @@ describe("the README's worked example (examples/notes.resolver.ts)", () => {
   });
 
   it('caches per user, emits the directive, and evicts on the mutation', async () => {
-    const schema = await buildSchema({ resolvers: [NoteResolver], directives: [...specifiedDirectives, cacheControlDirective] });
+    const schema = await buildSchema({
+      resolvers: [NoteResolver],
+      directives: [...specifiedDirectives, cacheControlDirective],
+    });
     expect(printSchemaWithDirectives(schema)).toContain('myNotes: [Note!]! @cacheControl(maxAge: 60, scope: PRIVATE)');
     const cache = createResolverCache<NotesContext>({ store: createMemoryStore(), getSubject: (c) => c.userId });
-    const server = new ApolloServer<NotesContext>({ schema, plugins: [cachePlugin(cache)] });
+    const server = new ApolloServer<NotesContext>({ schema, plugins: [createCachePlugin(cache)] });
     await server.start();
     const notes = new Map();
     const reads = { count: 0 };

@@ -23,7 +23,9 @@ describe('toPlain', () => {
       }
     }
     const plain = toPlain([new KeyEntity()], keysType);
-    expect(plain).toEqual([{ id: 1, createdAt: '2026-01-02T03:04:05.678Z', lastUsedAt: null, owner: { id: 9, name: 'x' }, tags: ['a'] }]);
+    expect(plain).toEqual([
+      { id: 1, createdAt: '2026-01-02T03:04:05.678Z', lastUsedAt: null, owner: { id: 9, name: 'x' }, tags: ['a'] },
+    ]);
     expect(JSON.stringify(plain)).not.toMatch(/secretHash|password|helper/);
   });
 
@@ -32,6 +34,11 @@ describe('toPlain', () => {
     const key = { id: 2, createdAt: new Date(0), owner, tags: [] };
     owner.name = 'n';
     (owner as { self?: unknown }).self = key;
-    expect(toPlain(key, schema.getType('Key') as never)).toEqual({ id: 2, createdAt: '1970-01-01T00:00:00.000Z', owner: { id: 1, name: 'n' }, tags: [] });
+    expect(toPlain(key, schema.getType('Key') as never)).toEqual({
+      id: 2,
+      createdAt: '1970-01-01T00:00:00.000Z',
+      owner: { id: 1, name: 'n' },
+      tags: [],
+    });
   });
 });

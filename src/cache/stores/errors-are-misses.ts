@@ -5,7 +5,10 @@ import type { CacheStore } from './store';
  * throws is dropped. `onError` hears each one (a log line, a metric). A request never fails because of
  * the cache.
  */
-export function errorsAreMisses<S extends CacheStore>(store: S, onError: (operation: string, error: unknown) => void): S {
+export function errorsAreMisses<S extends CacheStore>(
+  store: S,
+  onError: (operation: string, error: unknown) => void,
+): S {
   const quietly = async <R>(operation: string, call: () => Promise<R>, miss: R): Promise<R> => {
     try {
       return await call();
@@ -20,7 +23,12 @@ export function errorsAreMisses<S extends CacheStore>(store: S, onError: (operat
   };
   return Object.assign(Object.create(store) as S, {
     get: (key) => quietly('get', () => store.get(key), undefined),
-    getMany: (keys) => quietly('getMany', () => store.getMany(keys), keys.map(() => undefined)),
+    getMany: (keys) =>
+      quietly(
+        'getMany',
+        () => store.getMany(keys),
+        keys.map(() => undefined),
+      ),
     set: (key, value, ttl) => quietly('set', () => store.set(key, value, ttl), undefined),
     setMany: (entries) => quietly('setMany', () => store.setMany(entries), undefined),
     addMany: (entries) => quietly('addMany', () => store.addMany(entries), undefined),

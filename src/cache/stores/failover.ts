@@ -160,7 +160,13 @@ export function createFailoverStore<P extends PingableCacheStore>(options: Failo
       return () => listeners.delete(listener);
     },
     get: (key) => read('get', 1, (store) => store.get(key), undefined),
-    getMany: (keys) => read('getMany', keys.length, (store) => store.getMany(keys), keys.map(() => undefined)),
+    getMany: (keys) =>
+      read(
+        'getMany',
+        keys.length,
+        (store) => store.getMany(keys),
+        keys.map(() => undefined),
+      ),
     set: async (key, value, ttlSeconds) => {
       checked([{ key, value, ttlSeconds }]);
       await write('set', 1, (store) => store.set(key, value, ttlSeconds));

@@ -62,7 +62,10 @@ export class HealthMonitor {
     if (this.#state !== 'healthy') return;
     this.#state = 'unhealthy';
     this.#downSince = Date.now();
-    this.opts.logger.warn({ err: error, backend: 'memory' }, `cache: ${this.opts.label} failed or timed out; using the memory store until it answers again`);
+    this.opts.logger.warn(
+      { err: error, backend: 'memory' },
+      `cache: ${this.opts.label} failed or timed out; using the memory store until it answers again`,
+    );
     this.opts.onChange(false);
     this.#backoffMs = this.opts.minBackoffMs;
     this.#scheduleRetry();
@@ -116,7 +119,10 @@ export class HealthMonitor {
       await withDeadline(this.opts.ping(), this.opts.timeoutMs, 'ping');
     } catch (error) {
       if (this.#state === 'starting') {
-        this.opts.logger.warn({ err: error, backend: 'memory' }, `cache: ${this.opts.label} is not reachable; using the memory store until it answers`);
+        this.opts.logger.warn(
+          { err: error, backend: 'memory' },
+          `cache: ${this.opts.label} is not reachable; using the memory store until it answers`,
+        );
       }
       this.#state = 'unhealthy';
       return;
@@ -126,7 +132,10 @@ export class HealthMonitor {
       await this.opts.recover();
     } catch (error) {
       if (!this.#recoverFailureLogged) {
-        this.opts.logger.warn({ err: error, backend: 'memory' }, `cache: ${this.opts.label} answers but recovery failed; staying on the memory store and retrying`);
+        this.opts.logger.warn(
+          { err: error, backend: 'memory' },
+          `cache: ${this.opts.label} answers but recovery failed; staying on the memory store and retrying`,
+        );
       }
       this.#recoverFailureLogged = true; // once per outage, not once per probe
       this.#state = 'unhealthy';

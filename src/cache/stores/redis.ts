@@ -54,7 +54,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     socket: {
       connectTimeout: socket.connectTimeout,
       socketTimeout: socket.socketTimeout,
-      reconnectStrategy: (retries: number) => (closed ? false : Math.min(100 * 2 ** retries, socket.maxReconnectDelayMs)),
+      reconnectStrategy: (retries: number) =>
+        closed ? false : Math.min(100 * 2 ** retries, socket.maxReconnectDelayMs),
     },
   });
   // node-redis' client generics are invariant; @keyv/redis declares the widest instantiation.
@@ -118,7 +119,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 }
 
 /** What the helpers below use of the node-redis client (its generic type is too particular to name). */
-type RedisClient = NodeJS.EventEmitter & { readonly isOpen: boolean; readonly isReady: boolean; ping(): Promise<unknown> };
+type RedisClient = NodeJS.EventEmitter & {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  ping(): Promise<unknown>;
+};
 
 async function pingWithin(client: RedisClient, timeoutMs: number): Promise<void> {
   if (!client.isOpen) throw new Error('Redis store is closed');

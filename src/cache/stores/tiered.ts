@@ -24,7 +24,8 @@ export const defaultLocalMaxTtlSeconds = 30;
 export function tiered(local: MemoryStore, shared: CacheStore, options: TieredOptions = {}): CacheStore {
   const maxLocal = options.localMaxTtlSeconds ?? defaultLocalMaxTtlSeconds;
   const localTtl = (ttlSeconds: number) => Math.min(ttlSeconds, maxLocal);
-  const toLocal = (entries: readonly StoreEntry[]) => entries.map((e) => ({ ...e, ttlSeconds: localTtl(e.ttlSeconds) }));
+  const toLocal = (entries: readonly StoreEntry[]) =>
+    entries.map((e) => ({ ...e, ttlSeconds: localTtl(e.ttlSeconds) }));
   return {
     name: `${local.name}+${shared.name}`,
     async get<T>(key: string) {
@@ -36,7 +37,7 @@ export function tiered(local: MemoryStore, shared: CacheStore, options: TieredOp
     },
     async getMany<T>(keys: readonly string[]) {
       const values = keys.map((key) => local.peek<T>(key));
-      const missing = keys.flatMap((key, i) => (values[i] === undefined ? [i] : []));
+      const missing = keys.flatMap((_key, i) => (values[i] === undefined ? [i] : []));
       if (missing.length === 0) return values;
       const far = await shared.getMany<T>(missing.map((i) => keys[i]!));
       const found: StoreEntry[] = [];

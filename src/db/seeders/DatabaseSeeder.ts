@@ -12,8 +12,42 @@ export interface SeedOptions {
   keys: number;
 }
 
-const FIRST = ['Ada', 'Alan', 'Barbara', 'Claude', 'Donald', 'Edsger', 'Frances', 'Grace', 'John', 'Katherine', 'Leslie', 'Margaret', 'Niklaus', 'Radia', 'Tim', 'Vint'];
-const LAST = ['Lovelace', 'Turing', 'Liskov', 'Shannon', 'Knuth', 'Dijkstra', 'Allen', 'Hopper', 'McCarthy', 'Johnson', 'Lamport', 'Hamilton', 'Wirth', 'Perlman', 'Berners-Lee', 'Cerf'];
+const FIRST = [
+  'Ada',
+  'Alan',
+  'Barbara',
+  'Claude',
+  'Donald',
+  'Edsger',
+  'Frances',
+  'Grace',
+  'John',
+  'Katherine',
+  'Leslie',
+  'Margaret',
+  'Niklaus',
+  'Radia',
+  'Tim',
+  'Vint',
+];
+const LAST = [
+  'Lovelace',
+  'Turing',
+  'Liskov',
+  'Shannon',
+  'Knuth',
+  'Dijkstra',
+  'Allen',
+  'Hopper',
+  'McCarthy',
+  'Johnson',
+  'Lamport',
+  'Hamilton',
+  'Wirth',
+  'Perlman',
+  'Berners-Lee',
+  'Cerf',
+];
 
 /**
  * The secret of seeded key `k` of `email`. Deterministic on purpose, so that benchmarks and demos can
@@ -53,12 +87,20 @@ export class DatabaseSeeder extends Seeder {
         });
       const hashes = Array.from({ length: keys }, (_, k) => hashApiKeySecret(seededSecret(email, k + 1)));
       const have = new Set(
-        existing.has(email) ? (await em.find(ApiKey, { secretHash: { $in: hashes } })).map((key) => key.secretHash) : [],
+        existing.has(email)
+          ? (await em.find(ApiKey, { secretHash: { $in: hashes } })).map((key) => key.secretHash)
+          : [],
       );
       for (let k = 1; k <= keys; k++) {
         const secret = seededSecret(email, k);
         if (have.has(hashes[k - 1]!)) continue;
-        em.create(ApiKey, { name: `key ${k}`, prefix: displayPrefix(secret), secretHash: hashes[k - 1]!, owner: user, createdAt: created });
+        em.create(ApiKey, {
+          name: `key ${k}`,
+          prefix: displayPrefix(secret),
+          secretHash: hashes[k - 1]!,
+          owner: user,
+          createdAt: created,
+        });
       }
     }
     await em.flush();

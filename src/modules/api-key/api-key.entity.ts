@@ -1,8 +1,11 @@
 import { Entity, ManyToOne, OptionalProps, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
-import { Directive, GraphQLISODateTime, Field, ID, ObjectType } from 'type-graphql';
+import { Directive, Field, GraphQLISODateTime, ID, ObjectType } from 'type-graphql';
 import { User } from '../user/user.entity';
 
-@ObjectType({ description: 'An API key of a user. Its secret is shown once, at creation, and stored only as a hash.', simpleResolvers: true })
+@ObjectType({
+  description: 'An API key of a user. Its secret is shown once, at creation, and stored only as a hash.',
+  simpleResolvers: true,
+})
 @Directive('@cacheControl(inheritMaxAge: true)')
 @Entity({ tableName: 'api_keys' })
 export class ApiKey {

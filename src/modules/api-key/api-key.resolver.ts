@@ -1,10 +1,10 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { selfOrAdmin } from '../../auth/auth-checker';
 import { CacheControl } from '../../cache';
+import { Namespaces } from '../../caching/namespaces';
 import type { Context } from '../../context';
 import { Errors } from '../../graphql/errors';
 import { parseId } from '../../graphql/ids';
-import { Namespaces } from '../../caching/namespaces';
 import { Role, User } from '../user/user.entity';
 import { ApiKey } from './api-key.entity';
 import { issueApiKey } from './api-key.service';
@@ -14,7 +14,10 @@ import { CreateApiKeyArgs, CreatedApiKey } from './api-key.types';
 export class ApiKeyResolver {
   @Query(() => [ApiKey], { description: "The caller's API keys; an ADMIN may name another user." })
   @Authorized(selfOrAdmin("list another user's API keys", ({ args }) => args.userId))
-  @CacheControl<Context>({ scope: 'PRIVATE', namespace: ({ args, context }) => Namespaces.apiKeys(args.userId ?? context.viewer!.userId) })
+  @CacheControl<Context>({
+    scope: 'PRIVATE',
+    namespace: ({ args, context }) => Namespaces.apiKeys(args.userId ?? context.viewer!.userId),
+  })
   async apiKeys(
     @Arg('userId', () => ID, { nullable: true }) userId: string | null | undefined,
     @Ctx() { viewer, loaders }: Context,
@@ -32,14 +35,19 @@ export class ApiKeyResolver {
 
   @Mutation(() => CreatedApiKey, { description: 'A new key for the caller, or, for an ADMIN, for userId.' })
   @Authorized(selfOrAdmin('create an API key for another user', ({ args }) => args.userId))
-  async createApiKey(@Args(() => CreateApiKeyArgs) { name, userId }: CreateApiKeyArgs, @Ctx() { em, viewer }: Context): Promise<CreatedApiKey> {
+  async createApiKey(
+    @Args(() => CreateApiKeyArgs) { name, userId }: CreateApiKeyArgs,
+    @Ctx() { em, viewer }: Context,
+  ): Promise<CreatedApiKey> {
     const ownerId = userId === null || userId === undefined ? viewer!.userId : parseId(userId);
     const owner = ownerId === null ? null : await em.findOne(User, ownerId);
     if (!owner) throw Errors.notFound('User', userId ?? viewer!.userId);
     return issueApiKey(em, owner, name);
   }
 
-  @Mutation(() => Boolean, { description: 'The owner or an ADMIN. The key stops authenticating at once; false when there was no such key.' })
+  @Mutation(() => Boolean, {
+    description: 'The owner or an ADMIN. The key stops authenticating at once; false when there was no such key.',
+  })
   @Authorized()
   async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() { em, viewer }: Context): Promise<boolean> {
     const keyId = parseId(id);

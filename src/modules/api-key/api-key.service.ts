@@ -10,7 +10,12 @@ export interface IssuedApiKey {
 }
 
 /** Creates a key for `owner`. `secret` is for seeding only (SEED_ADMIN_API_KEY); otherwise it is random. */
-export async function issueApiKey(em: EntityManager, owner: User, name: string, secret = generateApiKeySecret()): Promise<IssuedApiKey> {
+export async function issueApiKey(
+  em: EntityManager,
+  owner: User,
+  name: string,
+  secret = generateApiKeySecret(),
+): Promise<IssuedApiKey> {
   const apiKey = em.create(ApiKey, {
     name: name.trim(),
     prefix: displayPrefix(secret),

@@ -7,7 +7,9 @@ export class CreatedApiKey {
   @Field(() => ApiKey)
   apiKey!: ApiKey;
 
-  @Field(() => String, { description: 'Send as "Authorization: Bearer <secret>" or "X-API-Key: <secret>". Not shown again.' })
+  @Field(() => String, {
+    description: 'Send as "Authorization: Bearer <secret>" or "X-API-Key: <secret>". Not shown again.',
+  })
   secret!: string;
 }
 
@@ -18,6 +20,9 @@ export class CreateApiKeyArgs {
   @Matches(/\S/, { message: 'must not be blank' })
   name!: string;
 
-  @Field(() => ID, { nullable: true, description: 'The owner; only an ADMIN may name another user. Default: the caller.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The owner; only an ADMIN may name another user. Default: the caller.',
+  })
   userId?: string | null;
 }

@@ -1,5 +1,5 @@
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
-import { Directive, GraphQLISODateTime, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, GraphQLISODateTime, ID, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum Role {
   USER = 'USER',

@@ -1,15 +1,15 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { selfOrAdmin } from '../../auth/auth-checker';
 import { CacheControl } from '../../cache';
+import { Namespaces } from '../../caching/namespaces';
 import type { Context } from '../../context';
 import { Errors } from '../../graphql/errors';
 import { parseId } from '../../graphql/ids';
 import { ApiKey } from '../api-key/api-key.entity';
-import { Namespaces } from '../../caching/namespaces';
-import { UserPage } from './user-page.type';
 import { Role, User } from './user.entity';
 import { CreateUserInput, UpdateUserInput, UsersArgs } from './user.inputs';
 import { createUser, updateUser } from './user.service';
+import { UserPage } from './user-page.type';
 
 @Resolver(() => User)
 export class UserResolver {
@@ -34,7 +34,11 @@ export class UserResolver {
   @Authorized(Role.ADMIN)
   @CacheControl({ scope: 'PUBLIC', namespace: Namespaces.usersList })
   async users(@Args(() => UsersArgs) { page, size }: UsersArgs, @Ctx() { em }: Context): Promise<UserPage> {
-    const [items, total] = await em.findAndCount(User, {}, { orderBy: { id: 'asc' }, limit: size, offset: (page - 1) * size });
+    const [items, total] = await em.findAndCount(
+      User,
+      {},
+      { orderBy: { id: 'asc' }, limit: size, offset: (page - 1) * size },
+    );
     return { items, total, page, size };
   }
 
@@ -67,7 +71,9 @@ export class UserResolver {
     return updateUser(em, user, input);
   }
 
-  @Mutation(() => Boolean, { description: 'ADMIN only. Deletes the user and their API keys; false when there was no such user.' })
+  @Mutation(() => Boolean, {
+    description: 'ADMIN only. Deletes the user and their API keys; false when there was no such user.',
+  })
   @Authorized(Role.ADMIN)
   async deleteUser(@Arg('id', () => ID) id: string, @Ctx() { em, viewer }: Context): Promise<boolean> {
     const userId = parseId(id);

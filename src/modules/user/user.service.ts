@@ -1,4 +1,4 @@
-import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Errors } from '../../graphql/errors';
 import { Role, User } from './user.entity';
 import type { CreateUserInput, UpdateUserInput } from './user.inputs';

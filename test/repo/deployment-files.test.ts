@@ -9,7 +9,20 @@ const knownVariables = new Set([...envExample.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)]
 
 describe('.env.example', () => {
   it('lists every variable of the contract', () => {
-    for (const name of ['PORT', 'DATABASE_URL', 'CACHE_ENABLED', 'REDIS_ENABLED', 'REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD', 'REDIS_DB', 'CACHE_DEFAULT_TTL', 'LOG_CATEGORIES', 'SEED_ADMIN_API_KEY']) {
+    for (const name of [
+      'PORT',
+      'DATABASE_URL',
+      'CACHE_ENABLED',
+      'REDIS_ENABLED',
+      'REDIS_URL',
+      'REDIS_HOST',
+      'REDIS_PORT',
+      'REDIS_PASSWORD',
+      'REDIS_DB',
+      'CACHE_DEFAULT_TTL',
+      'LOG_CATEGORIES',
+      'SEED_ADMIN_API_KEY',
+    ]) {
       expect(knownVariables).toContain(name);
     }
   });
@@ -31,14 +44,20 @@ describe('docker-compose.yml', () => {
 
   it('is valid YAML with the app, PostgreSQL and Redis, each with a healthcheck', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['app', 'postgres', 'redis']);
-    for (const service of Object.values<Record<string, unknown>>(compose.services)) expect(service.healthcheck).toBeDefined();
-    expect(compose.services.app.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    for (const service of Object.values<Record<string, unknown>>(compose.services))
+      expect(service.healthcheck).toBeDefined();
+    expect(compose.services.app.depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+    });
   });
 
   it('sets only variables the configuration knows, with values it accepts', () => {
     const env: Record<string, string> = compose.services.app.environment;
     for (const name of Object.keys(env)) expect(knownVariables).toContain(name);
-    const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[^}]*:-([^}]*)\}/g, '$1')]));
+    const resolved = Object.fromEntries(
+      Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[^}]*:-([^}]*)\}/g, '$1')]),
+    );
     const config = loadConfig(resolved);
     expect(config.database.driver).toBe('postgresql');
     expect(config.cache.redis?.url).toBe('redis://redis:6379/0');
@@ -59,7 +78,7 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*\/health/m);
   });
 
-  it("starts with the command the README documents (npm run start:prod)", () => {
+  it('starts with the command the README documents (npm run start:prod)', () => {
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!).join(' ');
     expect(pkg.scripts['start:prod']).toBe(cmd);
     expect(readme).toContain('npm run start:prod');
@@ -67,7 +86,10 @@ describe('Dockerfile', () => {
   });
 
   it('every ENV it sets is a variable the configuration knows', () => {
-    const env = /^ENV (.*)$/m.exec(dockerfile)![1]!.split(/\s+/).map((kv) => kv.split('=')[0]);
+    const env = /^ENV (.*)$/m
+      .exec(dockerfile)![1]!
+      .split(/\s+/)
+      .map((kv) => kv.split('=')[0]);
     for (const name of env) expect(knownVariables).toContain(name);
   });
 });

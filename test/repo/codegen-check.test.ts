@@ -12,9 +12,14 @@ const root = resolve(__dirname, '../..');
 
 function runCheck(cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, ['-r', '@swc-node/register', 'scripts/codegen-check.ts'], { cwd, timeout: 20_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['-r', '@swc-node/register', 'scripts/codegen-check.ts'],
+      { cwd, timeout: 20_000 },
+      (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -28,7 +33,15 @@ describe('codegen:check', () => {
   it('fails, naming the drifted files, when an operation changed without regenerating', async () => {
     const copy = mkdtempSync(join(tmpdir(), 'codegen-check-test-'));
     try {
-      for (const path of ['codegen.ts', 'schema.graphql', 'tsconfig.json', 'package.json', 'scripts/codegen-check.ts', 'client/operations', 'client/generated']) {
+      for (const path of [
+        'codegen.ts',
+        'schema.graphql',
+        'tsconfig.json',
+        'package.json',
+        'scripts/codegen-check.ts',
+        'client/operations',
+        'client/generated',
+      ]) {
         cpSync(join(root, path), join(copy, path), { recursive: true });
       }
       symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'), 'dir');
