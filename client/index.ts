@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { createClient, UsersDocument, ForbiddenError } from './client';
+ * import { createClient, UsersDocument, ForbiddenError } from '@graphql-resolver-cache/client'; // in this repository: './client'
  *
  * const client = createClient({ url: 'http://localhost:4000/graphql', apiKey: process.env.API_KEY });
  * const { data, cache } = await client.request(UsersDocument, { page: 1, size: 10 });
@@ -20,7 +20,7 @@
  * @packageDocumentation
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { Kind, print, type DocumentNode } from 'graphql';
+import { type DocumentNode, Kind, print } from 'graphql';
 
 export * from './generated/graphql';
 export type { TypedDocumentNode };
@@ -182,7 +182,8 @@ const ERROR_CLASSES: Record<ContractErrorCode, new (init: GraphQLRequestErrorIni
 /** The exception for a GraphQL error response: the subclass of its first error's code, else {@link GraphQLRequestError}. */
 export function toGraphQLRequestError(init: GraphQLRequestErrorInit): GraphQLRequestError {
   const code = init.errors[0]?.extensions?.code;
-  const Class = code && Object.hasOwn(ERROR_CLASSES, code) ? ERROR_CLASSES[code as ContractErrorCode] : GraphQLRequestError;
+  const Class =
+    code && Object.hasOwn(ERROR_CLASSES, code) ? ERROR_CLASSES[code as ContractErrorCode] : GraphQLRequestError;
   return new Class(init);
 }
 
@@ -231,6 +232,7 @@ export interface ClientResponse<TData> {
  * variable, optional otherwise; then the request options. (The variables' type comes from the
  * document only: `NoInfer` keeps an object with unknown variables from widening it.)
  */
+// biome-ignore lint/complexity/noBannedTypes: `{} extends T` is the test for "every property of T is optional"
 export type RequestArgs<TVars> = {} extends TVars
   ? [variables?: TVars, options?: RequestOptions]
   : [variables: TVars, options?: RequestOptions];
@@ -244,7 +246,10 @@ export interface Client {
    * {@link GraphQLRequestError} subclass when the server answered with GraphQL errors, a
    * {@link NetworkError} when it could not be reached, an {@link HttpError} for a 5xx or non-GraphQL answer.
    */
-  request<TData, TVars>(document: TypedDocumentNode<TData, TVars>, ...args: RequestArgs<NoInfer<TVars>>): Promise<ClientResponse<TData>>;
+  request<TData, TVars>(
+    document: TypedDocumentNode<TData, TVars>,
+    ...args: RequestArgs<NoInfer<TVars>>
+  ): Promise<ClientResponse<TData>>;
   /** The same client with another API key (or none). */
   withApiKey(apiKey: string | undefined): Client;
 }
@@ -271,7 +276,10 @@ export function createClient(options: ClientOptions): Client {
   const doFetch = options.fetch ?? globalThis.fetch;
   if (typeof doFetch !== 'function') throw new TypeError('createClient: no fetch available; pass options.fetch');
 
-  async function request<TData, TVars>(document: TypedDocumentNode<TData, TVars>, ...args: RequestArgs<NoInfer<TVars>>): Promise<ClientResponse<TData>> {
+  async function request<TData, TVars>(
+    document: TypedDocumentNode<TData, TVars>,
+    ...args: RequestArgs<NoInfer<TVars>>
+  ): Promise<ClientResponse<TData>> {
     const [variables, requestOptions = {}] = args as [TVars | undefined, RequestOptions | undefined];
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -283,7 +291,11 @@ export function createClient(options: ClientOptions): Client {
     Object.assign(headers, requestOptions.headers);
 
     const { query, operationName } = serialize(document);
-    const body = JSON.stringify({ query, ...(operationName ? { operationName } : {}), ...(variables !== undefined ? { variables } : {}) });
+    const body = JSON.stringify({
+      query,
+      ...(operationName ? { operationName } : {}),
+      ...(variables !== undefined ? { variables } : {}),
+    });
 
     let response: Response;
     try {
@@ -311,11 +323,21 @@ export function createClient(options: ClientOptions): Client {
     const extensions = isObject(json.extensions) ? json.extensions : undefined;
     if (response.status >= 500) throw new HttpError(response.status, text, response.headers, errors);
     if (errors.length > 0) {
-      throw toGraphQLRequestError({ errors, status: response.status, headers: response.headers, data: json.data ?? undefined, extensions });
+      throw toGraphQLRequestError({
+        errors,
+        status: response.status,
+        headers: response.headers,
+        data: json.data ?? undefined,
+        extensions,
+      });
     }
     if (!isObject(json.data)) throw new HttpError(response.status, text, response.headers);
 
-    const result: ClientResponse<TData> = { data: json.data as TData, headers: response.headers, status: response.status };
+    const result: ClientResponse<TData> = {
+      data: json.data as TData,
+      headers: response.headers,
+      status: response.status,
+    };
     if (extensions) result.extensions = extensions;
     if (isObject(extensions?.cache)) result.cache = extensions.cache as unknown as CacheReport;
     return result;

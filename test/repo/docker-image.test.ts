@@ -175,7 +175,9 @@ async function run(command: string[], cwd: string, env: Record<string, string>, 
   const started = Date.now();
   const child = spawn(command[0]!, command.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  const keep = (d: Buffer) => void (output = (output + d.toString()).slice(-6000));
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-6000);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
