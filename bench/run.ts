@@ -1,207 +1,221 @@
 /**
- * Load benchmark: `users(size: 50)` as an ADMIN with the cache off, on memory and on Redis, side by side
- * in one run on one machine, plus the SQL statements a cache hit costs. Writes BENCHMARKS.md.
+ * Our server against its peers, on this machine, in one run: writes BENCHMARKS.md (between its
+ * bench markers) and bench/results.svg.
  *
- *   npm run bench:quick     # 5 s per mode, one round
- *   npm run bench           # 10 s per mode, modes interleaved over 3 rounds, median reported
+ *   npm run bench:quick     # 1 round, 2 s per workload: under 3 minutes
+ *   npm run bench           # 3 rounds, 5 s per workload, targets interleaved, medians
+ *   npm run bench -- --smoke  # checks the script itself (about 90 s); writes to a temp folder only
  *
- * Each server is the real entry point (src/main.ts) in its own process, NODE_ENV=production, over a
- * copy of one seeded SQLite database; Redis is a redis-server this script starts on a free port.
- * Load comes from autocannon in this process, on loopback only.
+ * Targets: our server with the cache off, on memory and on Redis (a private redis-server); Apollo
+ * Server + response-cache, Yoga + envelop response-cache, Mercurius + mercurius-cache (bench/peers,
+ * dependencies in bench/package.json, installed here on first use); a bare node:http ceiling that
+ * replays our cached bytes. Each target is its own process over its own copy of one seeded SQLite
+ * file, is checked for correct answers before it is measured, and runs alone; load comes from this
+ * process, on loopback only.
  */
-import 'reflect-metadata';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
-import pino from 'pino';
-import { createApp } from '../src/app';
-import { loadConfig } from '../src/config';
-import { freePort as getFreePort } from '../test/helpers/free-port';
 import { startRedisServer, type TestRedisServer } from '../test/helpers/redis-server';
-import { seedBenchDatabase } from './seed-db';
+import { CONNECTIONS, runLoad, warmUp } from './load';
+import { runMix } from './mix';
+import { markdown, svgChart, type TargetResults, writeBenchmarks } from './report';
+import {
+  BENCH_KEYS_PER_USER,
+  BENCH_USERS,
+  type Dataset,
+  issueBenchKeys,
+  runSeedScript,
+  USER_KEY_COUNT,
+} from './seed-db';
+import { chooseOurServerArgs, ROOT, type RunningTarget, startTarget, TARGETS, type TargetSpec } from './targets';
+import { captureReference, captureReplay, type Reference, verifyTarget } from './verify';
+import { HEADLINE, WORKLOADS } from './workloads';
 
-const ROOT = join(__dirname, '..');
-const QUICK = process.argv.includes('--quick');
-const DURATION_S = QUICK ? 5 : 10;
-const ROUNDS = QUICK ? 1 : 3;
-const CONNECTIONS = 10;
+const MODE = process.argv.includes('--smoke') ? 'smoke' : process.argv.includes('--quick') ? 'quick' : 'full';
+const SETTINGS = {
+  smoke: { rounds: 1, warmSeconds: 0.2, seconds: 1, mixSeconds: 0.5 },
+  quick: { rounds: 1, warmSeconds: 0.3, seconds: 2, mixSeconds: 1.5 },
+  full: { rounds: 3, warmSeconds: 1, seconds: 5, mixSeconds: 5 },
+}[MODE];
+const COMMAND = { smoke: 'npm run bench -- --smoke', quick: 'npm run bench:quick', full: 'npm run bench' }[MODE];
 const ADMIN_KEY = 'gqk_bench-admin-key-not-secret-000000000000000';
-const QUERY = '{ users(size: 50) { total items { id email fullName role createdAt apiKeys { id name prefix } } } }';
+/** Where the report goes, relative to the repository (a smoke run's numbers mean nothing: they stay out of it). */
+const OUT_DIR = MODE === 'smoke' ? mkdtempSync(join(tmpdir(), 'gql-bench-smoke-')) : ROOT;
+const SVG_FILE = 'bench/results.svg';
 
-type Mode = 'off' | 'memory' | 'redis';
-const MODES: Mode[] = ['off', 'memory', 'redis'];
+const STARTED = Date.now();
+/** Progress on the console, with the time since the start: the quick run has a budget of 3 minutes. */
+const log = (line: string) =>
+  console.log(`[${String(Math.round((Date.now() - STARTED) / 1000)).padStart(3)} s] ${line}`);
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-}
-
-async function startServer(mode: Mode, dbFile: string, redis: TestRedisServer): Promise<Server> {
-  const port = await getFreePort();
-  const env: Record<string, string> = {
-    PATH: process.env.PATH!,
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATABASE_URL: `sqlite:${dbFile}`,
-    SEED_ADMIN_API_KEY: ADMIN_KEY,
-    CACHE_ENABLED: mode === 'off' ? 'false' : 'true',
-    REDIS_ENABLED: mode === 'redis' ? 'true' : 'false',
-    REDIS_URL: redis.url,
+/** Installs bench/package.json's pins when bench/node_modules lacks one of them (first use, or a changed pin). */
+function ensureBenchDependencies(): void {
+  const { dependencies } = JSON.parse(readFileSync(join(__dirname, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
   };
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${port}/graphql`;
-  for (let i = 0; i < 300; i++) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/ready`);
-      if (res.ok && (mode !== 'redis' || (await res.json()).cache === 'redis')) return { url, child };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the ${mode} server did not become ready`);
-}
-
-async function stopServer(server: Server): Promise<void> {
-  const exited = new Promise((r) => server.child.once('exit', r));
-  server.child.kill('SIGTERM');
-  await exited;
-}
-
-async function load(url: string, seconds: number): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    connections: CONNECTIONS,
-    duration: seconds,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
-    body: JSON.stringify({ query: QUERY }),
+  const installed = (name: string, version: string) => {
+    const manifest = join(__dirname, 'node_modules', name, 'package.json');
+    return (
+      existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version === version
+    );
+  };
+  if (Object.entries(dependencies).every(([name, version]) => installed(name, version))) return;
+  log('installing the peers (bench/package.json) ...');
+  const npm = spawnSync('npm', ['install', '--prefix', 'bench', '--no-audit', '--no-fund'], {
+    cwd: ROOT,
+    stdio: 'inherit',
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  if (npm.status !== 0) throw new Error('npm install --prefix bench failed');
 }
 
-/** SQL statements of one request, in-process, with the ORM's query hook: a warm request, then a measured one. */
-async function sqlPerRequest(dbFile: string, cacheEnabled: boolean): Promise<number> {
-  const sql: string[] = [];
-  const config = loadConfig({ NODE_ENV: 'production', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${dbFile}`, SEED_ADMIN_API_KEY: ADMIN_KEY, CACHE_ENABLED: String(cacheEnabled) });
-  const app = await createApp(config, { logger: pino({ level: 'silent' }), onQuery: (q) => sql.push(q) });
+interface RunContext {
+  dir: string;
+  ds: Dataset;
+  redis: TestRedisServer;
+  ourArgs: string[];
+  replayFile: string;
+  reference?: Reference;
+  costs: string[];
+}
+
+/** Round 1 only: the reference from ours with the cache off, checks of everyone else, the ceiling's recording. */
+async function firstRoundDuties(target: RunningTarget, ctx: RunContext, result: TargetResults): Promise<void> {
+  const { spec, url } = target;
+  if (spec.id === 'off') ctx.reference = await captureReference(url, ctx.ds);
+  if (spec.kind !== 'ceiling') {
+    if (!ctx.reference) throw new Error('no reference data (ours with the cache off did not run)');
+    result.verdict = await verifyTarget(url, ctx.ds, ctx.reference);
+    if (result.verdict.problems.length > 0) throw new Error(`wrong answers: ${result.verdict.problems.join('; ')}`);
+    log('  answers checked');
+  }
+  if (spec.id === 'memory') await captureReplay(url, ctx.ds, ctx.replayFile);
+  if (spec.id === 'redis') ctx.costs.push(await redisCosts(url, ctx));
+}
+
+/**
+ * Loaded when needed: costs.ts imports the server's own modules (compiled by swc on first use), and a
+ * refactoring inside src/ should cost the report a line, not the whole run.
+ */
+const loadCosts = () => require('./costs') as typeof import('./costs');
+
+async function redisCosts(url: string, ctx: RunContext): Promise<string> {
   try {
-    const { url } = await app.listen(0);
-    const run = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ query: QUERY }) }).then((r) => r.json());
-    await run();
-    await run();
-    sql.splice(0);
-    await run();
-    return sql.length;
-  } finally {
-    await app.close();
+    const { redisCommandsPerHit } = loadCosts();
+    const page = await redisCommandsPerHit(
+      ctx.redis.url,
+      url,
+      ctx.ds.adminKey,
+      WORKLOADS.find((w) => w.id === HEADLINE)!.query,
+    );
+    const me = await redisCommandsPerHit(ctx.redis.url, url, ctx.ds.userKeys[0]!, '{ me { id email role } }');
+    return `Redis commands per request on a hit (INFO commandstats over 20 sequential requests): the headline query ${page}; \`{ me { id email role } }\` ${me}.`;
+  } catch (err) {
+    return `Redis commands per request: not counted (${(err as Error).message.split('\n')[0]}).`;
   }
 }
 
-/** Redis commands per request on a hit, for `query`, read from INFO commandstats around 20 sequential requests. */
-async function redisCallsPerHit(dbFile: string, redis: TestRedisServer, query: string): Promise<{ commands: number; detail: string }> {
-  const { createClient } = await import('@keyv/redis');
-  const client = createClient({ url: redis.url });
-  await client.connect();
-  const stats = async () => {
-    const info = await client.info('commandstats');
-    const calls = new Map<string, number>();
-    for (const m of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) calls.set(m[1]!, Number(m[2]));
-    return calls;
-  };
-  const config = loadConfig({ NODE_ENV: 'production', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${dbFile}`, SEED_ADMIN_API_KEY: ADMIN_KEY, REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '500' });
-  const app = await createApp(config, { logger: pino({ level: 'silent' }) });
+async function measure(target: RunningTarget, ctx: RunContext, result: TargetResults): Promise<void> {
+  for (const w of WORKLOADS) {
+    const variants = w.variants(ctx.ds);
+    await warmUp(target.url, variants, SETTINGS.warmSeconds);
+    const r = await runLoad(target.url, variants, SETTINGS.seconds);
+    result.loads[w.id] = [...(result.loads[w.id] ?? []), r];
+    log(
+      `  ${w.id.padEnd(11)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}`,
+    );
+  }
+  const mix = await runMix(target.url, ctx.ds, SETTINGS.warmSeconds, SETTINGS.mixSeconds);
+  result.mixes.push(mix);
+  log(
+    `  ${'mix'.padEnd(11)} ${mix.opsPerSec.toFixed(0).padStart(7)} ops/s  stale ${mix.stale}/${mix.reads}  errors ${mix.errors}`,
+  );
+}
+
+async function runTarget(spec: TargetSpec, round: number, ctx: RunContext, result: TargetResults): Promise<void> {
+  if (spec.kind === 'ceiling' && !existsSync(ctx.replayFile))
+    throw new Error('nothing to replay (ours on memory was not measured)');
+  if (spec.id === 'redis') await ctx.redis.restart(); // empty: the previous round's entries describe another copy of the data
+  const dbFile = join(ctx.dir, `${spec.id}-${round}.db`);
+  copyFileSync(ctx.ds.file, dbFile);
+  const target = await startTarget(spec, {
+    ourArgs: ctx.ourArgs,
+    dbFile,
+    adminKey: ctx.ds.adminKey,
+    redisUrl: ctx.redis.url,
+    replayFile: ctx.replayFile,
+  });
+  log(`  started (pid ${target.pid})`);
   try {
-    const { url } = await app.listen(0);
-    const run = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ query }) }).then((r) => r.json());
-    await run();
-    await run();
-    const before = await stats();
-    const N = 20;
-    for (let i = 0; i < N; i++) await run();
-    const after = await stats();
-    const perCommand = [...after]
-      .map(([cmd, n]) => [cmd, (n - (before.get(cmd) ?? 0)) / N] as const)
-      .filter(([cmd, n]) => n > 0 && cmd !== 'info' && cmd !== 'ping');
-    const commands = perCommand.reduce((sum, [, n]) => sum + n, 0);
-    return { commands, detail: perCommand.map(([cmd, n]) => `${n} ${cmd.toUpperCase()}`).join(' + ') };
+    if (round === 1) await firstRoundDuties(target, ctx, result);
+    await measure(target, ctx, result);
   } finally {
-    await app.close();
-    client.destroy();
+    result.rssMiB.push(await target.stop());
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+async function ourCosts(ctx: RunContext): Promise<void> {
+  const query = WORKLOADS.find((w) => w.id === HEADLINE)!.query;
+  try {
+    const { sqlPerRequest } = loadCosts();
+    const counts = [];
+    for (const cacheEnabled of [false, true]) {
+      const file = join(ctx.dir, `sql-${cacheEnabled}.db`);
+      copyFileSync(ctx.ds.file, file);
+      counts.push(await sqlPerRequest(file, ctx.ds.adminKey, query, cacheEnabled));
+    }
+    ctx.costs.unshift(
+      `SQL statements per request of the headline query (the ORM's query hook, authentication included): cache off ${counts[0]}; cache hit ${counts[1]}.`,
+    );
+  } catch (err) {
+    ctx.costs.unshift(`SQL statements per request: not counted (${(err as Error).message.split('\n')[0]}).`);
+  }
+}
+
+function machine(): string {
+  const cpu = cpus();
+  return `${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Linux ${release()}`;
+}
 
 async function main(): Promise<void> {
+  ensureBenchDependencies();
   const dir = mkdtempSync(join(tmpdir(), 'gql-bench-'));
   const seeded = join(dir, 'seeded.db');
   const redis = await startRedisServer();
   try {
-    await seedBenchDatabase(seeded, ADMIN_KEY);
-    const results: Record<Mode, { rps: number[]; p50: number[]; p99: number[]; errors: number }> = {
-      off: { rps: [], p50: [], p99: [], errors: 0 },
-      memory: { rps: [], p50: [], p99: [], errors: 0 },
-      redis: { rps: [], p50: [], p99: [], errors: 0 },
-    };
-    for (let round = 1; round <= ROUNDS; round++) {
-      for (const mode of MODES) {
-        const db = join(dir, `${mode}-${round}.db`);
-        copyFileSync(seeded, db);
-        const server = await startServer(mode, db, redis);
-        try {
-          await load(server.url, 2); // warm-up: JIT, the first miss
-          const r = await load(server.url, DURATION_S);
-          results[mode].rps.push(r.rps);
-          results[mode].p50.push(r.p50);
-          results[mode].p99.push(r.p99);
-          results[mode].errors += r.errors;
-          console.log(`round ${round} ${mode.padEnd(6)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}`);
-        } finally {
-          await stopServer(server);
-        }
+    const [our] = await Promise.all([chooseOurServerArgs(), runSeedScript(seeded)]);
+    log(`our server: ${our.description}`);
+    const ds = await issueBenchKeys(seeded, ADMIN_KEY, our.args);
+    log('seeded');
+    const ctx: RunContext = { dir, ds, redis, ourArgs: our.args, replayFile: join(dir, 'replay.json'), costs: [] };
+    const results: TargetResults[] = TARGETS.map((spec) => ({ spec, loads: {}, mixes: [], rssMiB: [] }));
+    for (let round = 1; round <= SETTINGS.rounds; round++) {
+      for (const result of results) {
+        if (result.failure) continue;
+        log(`round ${round}/${SETTINGS.rounds}: ${result.spec.label}`);
+        await runTarget(result.spec, round, ctx, result).catch((err: Error) => {
+          result.failure = err.message.split('\n')[0]!.slice(0, 600);
+          console.error(`  ${result.spec.label} failed: ${err.message}`);
+        });
       }
     }
-    const sqlOff = await sqlPerRequest(seeded, false);
-    const sqlHit = await sqlPerRequest(seeded, true);
-    const tripsPage = await redisCallsPerHit(seeded, redis, QUERY);
-    const tripsMe = await redisCallsPerHit(seeded, redis, '{ me { id email role } }');
-    const off = median(results.off.rps);
-    const rows = MODES.map((m) => {
-      const rps = median(results[m].rps);
-      return `| ${m === 'off' ? 'cache off' : `cache on ${m}`} | ${rps.toFixed(0)} | ${(rps / off).toFixed(1)}x | ${median(results[m].p50)} | ${median(results[m].p99)} | ${results[m].errors} |`;
-    });
-    const report = [
-      '# Benchmarks',
-      '',
-      `Run with \`npm run ${QUICK ? 'bench:quick' : 'bench'}\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
-      `The three modes ran side by side in one run (${ROUNDS} round${ROUNDS > 1 ? 's' : ''}, modes interleaved, median shown), each server in its own process`,
-      `(NODE_ENV=production, SQLite, 200 users with 5 keys each), loaded by autocannon with ${CONNECTIONS} connections for ${DURATION_S} s after a 2 s warm-up.`,
-      'The machine is shared and noisy: compare the ratios within one run, not absolute numbers across runs.',
-      '',
-      `Query, as ADMIN: \`${QUERY}\``,
-      '',
-      '| mode | requests/s | vs off | p50 ms | p99 ms | errors |',
-      '| --- | ---: | ---: | ---: | ---: | ---: |',
-      ...rows,
-      '',
-      `SQL statements per request: cache off ${sqlOff}; cache hit ${sqlHit} (counted with the ORM's query hook, authentication included).`,
-      '',
-      'Redis commands per request on a hit (INFO commandstats over 20 sequential requests; each command is one round trip,',
-      'lookups of the same tick are batched into one MGET by the cache):',
-      '',
-      `- the query above (51 cached resolvers + authentication): ${tripsPage.commands} (${tripsPage.detail})`,
-      `- \`{ me { id email role } }\` (1 cached resolver + authentication): ${tripsMe.commands} (${tripsMe.detail})`,
-      '',
-    ].join('\n');
-    writeFileSync(join(ROOT, 'BENCHMARKS.md'), report);
-    console.log(`\n${report}`);
-    if (sqlHit !== 0) throw new Error(`a cache hit cost ${sqlHit} SQL statements; expected 0`);
+    await ourCosts(ctx);
+    log('counted SQL statements');
+    const info = {
+      command: COMMAND,
+      date: new Date().toISOString().slice(0, 10),
+      machine: machine(),
+      ...SETTINGS,
+      connections: CONNECTIONS,
+      ourCommand: our.description,
+      dataset: `${BENCH_USERS} users with ${BENCH_KEYS_PER_USER} keys each (\`npm run seed\`), the admin (SEED_ADMIN_API_KEY), and one more key for each of ${USER_KEY_COUNT} users (\`createApiKey\`), used as the USER keys`,
+      costs: ctx.costs,
+    };
+    mkdirSync(join(OUT_DIR, 'bench'), { recursive: true });
+    writeFileSync(join(OUT_DIR, SVG_FILE), svgChart(WORKLOADS, results));
+    writeBenchmarks(join(OUT_DIR, 'BENCHMARKS.md'), markdown(info, WORKLOADS, results, SVG_FILE));
+    log(`wrote ${join(OUT_DIR, 'BENCHMARKS.md')} and ${join(OUT_DIR, SVG_FILE)}`);
   } finally {
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
