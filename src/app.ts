@@ -76,6 +76,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       graphql,
       logger,
       metrics,
+      explorer: config.sandbox && { nodeEnv: config.nodeEnv, apiKey: firstAdminSecret ?? config.seedAdminApiKey },
       logRequests: config.logCategories.has('REQUESTS'),
       readiness: async () => ({
         ready: !shuttingDown && (await orm.isConnected()),

@@ -1,5 +1,6 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { Logger } from '../logger';
+import { createExplorer, type ExplorerOptions } from './explorer';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -16,6 +17,8 @@ export interface ExpressAppOptions {
   /** Maximum JSON body size, as for express.json(). */
   bodyLimit?: string;
   metrics?: { requestTimer: RequestHandler; handler: RequestHandler };
+  /** Serves `/` (links) and `/graphiql` (GraphiQL from node_modules, no CDN); off when absent or false. */
+  explorer?: ExplorerOptions | false;
 }
 
 /** Malformed JSON and oversized bodies answer like GraphQL errors, never as an HTML 500. */
@@ -61,6 +64,7 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
     res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not ready', ...report });
   });
   if (options.metrics) app.get('/metrics', options.metrics.handler);
+  if (options.explorer) app.use(createExplorer(options.explorer));
   app.use('/graphql', express.json({ limit: options.bodyLimit ?? '1mb' }), options.graphql);
   app.use(jsonErrors);
   return app;
