@@ -3,8 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expressMiddleware } from '@as-integrations/express5';
 import { MikroORM } from '@mikro-orm/core';
+import { hashApiKeySecret, secretFromHeaders } from './auth/api-key-secret';
 import { Authenticator } from './auth/authenticator';
-import type { CacheEvent } from './cache';
+import type { Viewer } from './auth/viewer';
+import { type CacheEvent, carryOperationCandidate } from './cache';
 import { type AppCaching, setUpCaching } from './caching/app-caching';
 import type { EvictionHelpers } from './caching/eviction-helpers';
 import type { CacheStack } from './caching/stack';
@@ -14,8 +16,9 @@ import { createOrmOptions } from './db/mikro-orm.config';
 import { prepareDatabase } from './db/prepare-database';
 import { buildAppSchema } from './graphql/schema';
 import { createApolloServer } from './http/apollo';
-import { createExpressApp } from './http/express-app';
+import { createExpressApp, GRAPHQL_BODY_LIMIT_BYTES } from './http/express-app';
 import { createMetrics, type Metrics } from './http/metrics';
+import { createOperationHandler } from './http/operation-handler';
 import { createLogger, type Logger } from './logger';
 
 export interface AppOptions {
@@ -52,6 +55,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   if (options.onQuery) watchQueries(orm, options.onQuery);
   let shuttingDown = false;
   const metrics = createMetrics();
+  if (config.nodeEnv === 'production' && !config.metricsToken)
+    logger.warn('GET /metrics is open to anyone: set METRICS_TOKEN to require "Authorization: Bearer <token>".');
   let caching: AppCaching | null = null;
   try {
     caching = await setUpCaching({ config, logger, orm, registry: metrics.registry, onEvent: options.onCacheEvent });
@@ -69,13 +74,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     const authenticator = new Authenticator(logger, caching.keyLookup, caching.keyUsed);
     const graphql = expressMiddleware(apollo, {
-      context: async ({ req }) =>
-        createContext({ em: orm.em, authenticator, logger }, { get: (name) => headerOf(req.headers[name]) }),
+      context: async ({ req }) => {
+        const context = await createContext(
+          { em: orm.em, authenticator, logger },
+          { get: (name) => headerOf(req.headers[name]) },
+        );
+        carryOperationCandidate(req, context);
+        return context;
+      },
     });
     const express = createExpressApp({
       graphql,
       logger,
       metrics,
+      metricsToken: config.metricsToken,
       explorer: config.sandbox && { nodeEnv: config.nodeEnv, apiKey: firstAdminSecret ?? config.seedAdminApiKey },
       logRequests: config.logCategories.has('REQUESTS'),
       readiness: async () => ({
@@ -84,7 +96,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         cache: caching!.backend(),
       }),
     });
-    httpServer.on('request', express);
+    const { operationTier } = caching;
+    if (operationTier) {
+      const answerRepeats = createOperationHandler({
+        tier: operationTier,
+        bodyLimitBytes: GRAPHQL_BODY_LIMIT_BYTES,
+        callerHashOf: (headers) => {
+          const secret = secretFromHeaders({ get: (name) => headerOf(headers[name]) });
+          return secret ? hashApiKeySecret(secret) : null;
+        },
+        onHit: (entry, ms, operationName) => {
+          caching?.operationHit(entry, ms, operationName);
+          authenticator.recordUse(entry.caller as Viewer, () => orm.em.fork());
+        },
+      });
+      httpServer.on('request', (req, res) => answerRepeats(req, res, () => express(req, res)));
+    } else httpServer.on('request', express);
 
     return {
       config,

@@ -24,6 +24,17 @@ export interface Config {
   readonly cache: CacheConfig;
   /** Seconds to wait for in-flight requests on SIGTERM before closing anyway. */
   readonly shutdownTimeoutSeconds: number;
+  /** Limits on each operation, checked before it runs (src/graphql/query-limits.ts). */
+  readonly queryLimits: QueryLimitsConfig;
+  /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
+}
+
+export interface QueryLimitsConfig {
+  readonly maxDepth: number;
+  readonly maxAliases: number;
+  readonly maxComplexity: number;
+  readonly maxTokens: number;
 }
 
 export type DatabaseConfig =
@@ -35,6 +46,8 @@ export interface CacheConfig {
   readonly enabled: boolean;
   /** Seconds, for a `@CacheControl` with no `maxAge`. */
   readonly defaultTtlSeconds: number;
+  /** Whole-response entries for repeated operations, served before execution. */
+  readonly operationTier: boolean;
   /** Upper bound of entries held by the memory store (LRU by entry count). */
   readonly maxItems: number;
   /** Upper bound of bytes held by each memory store (keys and values as JSON text). */
@@ -129,6 +142,7 @@ const envSchema = z.object({
   LOG_CATEGORIES: str(''),
   CACHE_ENABLED: bool('CACHE_ENABLED', true),
   CACHE_DEFAULT_TTL: int('CACHE_DEFAULT_TTL', 300, 1, 31_536_000, 'a number of seconds'),
+  CACHE_OPERATION_TIER: bool('CACHE_OPERATION_TIER', true),
   CACHE_MAX_ITEMS: int('CACHE_MAX_ITEMS', 10_000, 1, 100_000_000, 'an entry count'),
   CACHE_MAX_BYTES: int('CACHE_MAX_BYTES', 64 * 1024 * 1024, 1024, 2 ** 40, 'a number of bytes'),
   CACHE_MAX_ENTRY_BYTES: int('CACHE_MAX_ENTRY_BYTES', 1024 * 1024, 64, 512 * 1024 * 1024, 'a number of bytes'),
@@ -140,6 +154,16 @@ const envSchema = z.object({
   REDIS_DB: int('REDIS_DB', 0, 0, 15, 'a database index'),
   REDIS_TIMEOUT_MS: int('REDIS_TIMEOUT_MS', 50, 1, 60_000, 'a number of milliseconds'),
   SHUTDOWN_TIMEOUT: int('SHUTDOWN_TIMEOUT', 8, 0, 3600, 'a number of seconds'),
+  QUERY_MAX_DEPTH: int('QUERY_MAX_DEPTH', 10, 1, 1000, 'a number of levels'),
+  QUERY_MAX_ALIASES: int('QUERY_MAX_ALIASES', 30, 1, 100_000, 'a number of fields'),
+  QUERY_MAX_COMPLEXITY: int('QUERY_MAX_COMPLEXITY', 10_000, 1, 1_000_000_000, 'a cost'),
+  QUERY_MAX_TOKENS: int('QUERY_MAX_TOKENS', 2000, 1, 1_000_000, 'a number of tokens'),
+  METRICS_TOKEN: str(undefined).transform((raw, ctx) => {
+    if (raw === undefined || raw.length >= 16) return raw;
+    // A secret: its length is shown, never its value.
+    ctx.addIssue({ code: 'custom', message: `METRICS_TOKEN must be at least 16 characters, got: ${raw.length}` });
+    return z.NEVER;
+  }),
 });
 
 /** Every environment variable the configuration reads. */
@@ -220,12 +244,20 @@ export function loadConfig(env: Env = process.env): Config {
     cache: {
       enabled: e.CACHE_ENABLED,
       defaultTtlSeconds: e.CACHE_DEFAULT_TTL,
+      operationTier: e.CACHE_OPERATION_TIER,
       maxItems: e.CACHE_MAX_ITEMS,
       maxBytes: e.CACHE_MAX_BYTES,
       maxEntryBytes: e.CACHE_MAX_ENTRY_BYTES,
       redis: e.REDIS_ENABLED ? { url: redisUrlFrom(e), timeoutMs: e.REDIS_TIMEOUT_MS } : undefined,
     },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
+    queryLimits: {
+      maxDepth: e.QUERY_MAX_DEPTH,
+      maxAliases: e.QUERY_MAX_ALIASES,
+      maxComplexity: e.QUERY_MAX_COMPLEXITY,
+      maxTokens: e.QUERY_MAX_TOKENS,
+    },
+    metricsToken: e.METRICS_TOKEN,
   };
   return deepFreeze(config);
 }

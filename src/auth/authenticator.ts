@@ -41,7 +41,7 @@ export class Authenticator {
     private readonly lookup: KeyLookupFn = lookupKeyByHash,
     /** Called after lastUsedAt was written (the key list of its owner changed). */
     private readonly onTouched: (viewer: Viewer) => Promise<void> = async () => {},
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
   async authenticate(em: EntityManager, secret: string): Promise<Viewer | null> {
@@ -51,10 +51,23 @@ export class Authenticator {
     return found.viewer;
   }
 
+  /**
+   * Records a use of `viewer`'s key for a request that was answered without authenticating (the
+   * operation tier): the same once-a-minute rule, and a database session only when a write is due.
+   */
+  recordUse(viewer: Viewer, em: () => EntityManager): void {
+    if (!this.isUseDue(viewer.apiKeyId, null)) return;
+    void this.touch(em(), { viewer, lastUsedAt: null });
+  }
+
+  private isUseDue(apiKeyId: number, lastUsedAt: number | null): boolean {
+    const last = Math.max(this.lastWrite.get(apiKeyId) ?? 0, lastUsedAt ?? 0);
+    return this.now() - last >= LAST_USED_WRITE_INTERVAL_MS;
+  }
+
   private async touch(em: EntityManager, { viewer, lastUsedAt }: KeyLookup): Promise<void> {
     const now = this.now();
-    const last = Math.max(this.lastWrite.get(viewer.apiKeyId) ?? 0, lastUsedAt ?? 0);
-    if (now - last < LAST_USED_WRITE_INTERVAL_MS) return;
+    if (!this.isUseDue(viewer.apiKeyId, lastUsedAt)) return;
     this.lastWrite.set(viewer.apiKeyId, now);
     try {
       await em.nativeUpdate(

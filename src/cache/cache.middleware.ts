@@ -63,9 +63,12 @@ export function createCacheMiddleware<TContext extends object>(
     const { cache, report } = state;
     const maxAge = options.maxAge ?? cache.defaultMaxAge;
     if (options.maxAge === undefined) setDynamicHint(info, maxAge, options.scope);
-    if (maxAge === 0) return next();
     const subject = options.scope === 'PRIVATE' ? cache.subjectOf(context) : null;
-    if (options.scope === 'PRIVATE' && subject === null) return next(); // nobody to key it by: never share it
+    if (maxAge === 0 || (options.scope === 'PRIVATE' && subject === null)) {
+      // Not cached (nobody to key a PRIVATE entry by): the whole response cannot be stored either.
+      if (state.capture) state.capture.storable = false;
+      return next();
+    }
 
     const namespaces = resolveNamespaces(options.namespace, { root, args, context, info });
     const result = await cache.cached(
@@ -81,7 +84,9 @@ export function createCacheMiddleware<TContext extends object>(
       },
       () => next(),
     );
-    report.record({ path: pathOf(info.path), status: result.status, scope: options.scope, maxAge, age: result.age });
+    const path = pathOf(info.path);
+    report.record({ path, status: result.status, scope: options.scope, maxAge, age: result.age });
+    state.capture?.record(path, options.scope, maxAge, result);
     return result.value;
   };
 }

@@ -1,11 +1,16 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { attachRequestState } from './request-state';
+import { OperationCapture, type OperationTier } from './operation-tier';
+import { attachRequestState, operationCandidateOf } from './request-state';
 import type { ResolverCache } from './resolver-cache';
 
 /** Options of {@link createCachePlugin}. */
-export interface CachePluginOptions {
+export interface CachePluginOptions<TContext = BaseContext> {
   /** Response header carrying the status. Default `X-Cache`. */
   headerName?: string;
+  /** Stores whole responses of repeated operations for the HTTP layer to answer before execution. */
+  operationTier?: OperationTier;
+  /** What an operation-tier hit needs to know of the caller (e.g. the key's id, to record its use). */
+  callerOf?(context: TContext): unknown;
 }
 
 /** A request asks for fresh values with `Cache-Control: no-cache` (or `no-store`, or `Pragma: no-cache`). */
@@ -22,29 +27,53 @@ export function wantsBypass(headers: { get(name: string): string | undefined | n
  * then writes `extensions.cache` and the `X-Cache` header when at least one cached resolver ran. Cache
  * keys are never shown. Install it only when caching is on: without it, `@CacheControl` resolvers run
  * as if undecorated.
+ *
+ * With an operation tier, a response is also stored whole when it may be: a query (never a mutation)
+ * whose every selected field is cached or a plain property read (decided once per document), without
+ * errors, not a `no-cache` request, for which the HTTP layer left a candidate (with the tokens of the
+ * epoch and of the caller, read before authentication).
  */
 export function createCachePlugin<TContext extends BaseContext>(
   cache: ResolverCache<object>,
-  options: CachePluginOptions = {},
+  options: CachePluginOptions<TContext> = {},
 ): ApolloServerPlugin<TContext> {
-  const headerName = options.headerName ?? 'X-Cache';
+  const headerName = (options.headerName ?? 'X-Cache').toLowerCase();
+  const tier = options.operationTier;
   return {
+    async serverWillStart({ schema }) {
+      tier?.learnSchema(schema);
+    },
     async requestDidStart({ contextValue, request }) {
-      const state = attachRequestState(contextValue, cache, wantsBypass(request.http?.headers));
+      const bypass = wantsBypass(request.http?.headers);
+      const candidate = tier && !bypass ? operationCandidateOf(contextValue) : undefined;
+      const capture = candidate ? new OperationCapture() : undefined;
+      const state = attachRequestState(contextValue, cache, bypass, capture);
       return {
-        async willSendResponse({ response }) {
+        async didResolveOperation({ schema, document, operationName }) {
+          if (capture && tier && !tier.isStorable(schema, document, operationName)) capture.storable = false;
+        },
+        async willSendResponse({ response, overallCachePolicy }) {
           const report = state.report.toReport();
           if (!report) return;
-          response.http.headers.set(headerName.toLowerCase(), report.status);
+          response.http.headers.set(headerName, report.status);
           // Entries may be shared (PUBLIC): a shared HTTP cache must still tell callers apart.
           const vary = response.http.headers.get('vary');
           if (!vary || !/authorization/i.test(vary))
             response.http.headers.set('vary', [vary, 'Authorization, X-API-Key'].filter(Boolean).join(', '));
-          if (response.body.kind === 'single') {
-            const result = response.body.singleResult;
-            if (result.extensions && 'cache' in result.extensions) return; // someone else's key: leave it alone
-            result.extensions = { ...result.extensions, cache: report };
-          }
+          if (response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          if (result.extensions && 'cache' in result.extensions) return; // someone else's key: leave it alone
+          result.extensions = { ...result.extensions, cache: report };
+          if (!tier || !candidate || !capture?.storable || result.errors?.length || result.data == null) return;
+          // What Apollo's cache-control plugin sets after this hook, for a response without errors.
+          const policy = overallCachePolicy.policyIfCacheable();
+          const headers: Record<string, string> = { vary: response.http.headers.get('vary') ?? '' };
+          if (policy) headers['cache-control'] = `max-age=${policy.maxAge}, ${policy.scope.toLowerCase()}`;
+          await tier.store(candidate, capture, {
+            data: result.data,
+            headers,
+            caller: options.callerOf?.(contextValue),
+          });
         },
       };
     },

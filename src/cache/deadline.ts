@@ -34,7 +34,10 @@ export class CacheTimeoutError extends Error {
  */
 export function withDeadline<T>(promise: PromiseLike<T>, ms: number, label: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(CacheTimeoutError.after(label, ms)), ms);
+    // On expiry, one more turn of the event loop before rejecting: when a synchronous stretch (a large
+    // query's parse or execution) held the loop past the deadline, an answer that arrived meanwhile is
+    // still waiting to be read, and the poll phase reads it before this check-phase callback runs.
+    const timer = setTimeout(() => setImmediate(() => reject(CacheTimeoutError.after(label, ms))), ms);
     promise.then(
       (value) => {
         clearTimeout(timer);

@@ -11,13 +11,22 @@
  */
 
 export type { NamespaceData, NamespaceOption } from './cache.middleware';
-export { type CachePluginOptions, createCachePlugin } from './cache.plugin';
+export { type CachePluginOptions, createCachePlugin, wantsBypass } from './cache.plugin';
 export { CacheControl, type CacheControlOptions } from './cache-control.decorator';
 export { CacheControlScopeEnum, cacheControlDirective } from './cache-control.directive';
 export { defaultKeyPrefix } from './cache-key';
 export { CacheTimeoutError } from './deadline';
 export type { Evictor } from './evictions';
 export { type EvictionData, Evicts, type EvictsOption } from './evicts.decorator';
+export {
+  createOperationTier,
+  type OperationCandidate,
+  type OperationEntry,
+  type OperationRequest,
+  type OperationTier,
+  type OperationTierOptions,
+} from './operation-tier';
+export { carryOperationCandidate, setOperationCandidate } from './request-state';
 export {
   type CachedCall,
   type CachedResult,

@@ -69,6 +69,20 @@ export interface CachedResult {
   status: CacheFieldStatus;
   /** Seconds since the entry was stored; 0 unless a hit. */
   age: number;
+  /** When the value was computed, epoch milliseconds. */
+  storedAt: number;
+  /**
+   * The generation keys the value depends on (the epoch's and its namespaces') and the tokens they had
+   * when the lookup read them, before any computation: what a whole-response entry built from this value
+   * must check.
+   */
+  dependencies: Dependencies;
+}
+
+/** Generation keys and the tokens they had, pairwise. */
+export interface Dependencies {
+  keys: readonly string[];
+  tokens: readonly string[];
 }
 
 interface Envelope {
@@ -145,7 +159,16 @@ export class ResolverCache<TContext extends object = object> {
 
     if (!call.bypass) {
       const hit = await this.lookup(key, call.maxAge);
-      if (hit) return this.finish(call, { value: hit.v, status: 'HIT', age: this.ageOf(hit) }, started);
+      if (hit) {
+        const result = {
+          value: hit.v,
+          status: 'HIT' as const,
+          age: this.ageOf(hit),
+          storedAt: hit.t,
+          dependencies: generations,
+        };
+        return this.finish(call, result, started);
+      }
     }
     const run = async () => {
       const startedAt = this.now();
@@ -156,11 +179,13 @@ export class ResolverCache<TContext extends object = object> {
       if (call.bypass) this.refreshedAt.set(key, this.now());
       return plain;
     };
+    const storedAt = this.now();
     // A bypass computes on its own: it must not be answered by a computation that started before it.
     const value = call.bypass
       ? await run()
       : await this.singleFlight(generations.created.length === 0 ? key : keyOf(withoutMadeUp(generations)), run);
-    return this.finish(call, { value, status: call.bypass ? 'BYPASS' : 'MISS', age: 0 }, started);
+    const status = call.bypass ? 'BYPASS' : 'MISS';
+    return this.finish(call, { value, status, age: 0, storedAt, dependencies: generations }, started);
   }
 
   /**
@@ -174,9 +199,24 @@ export class ResolverCache<TContext extends object = object> {
     for (const namespace of new Set(namespaces)) this.emit({ type: 'evict', namespace });
   }
 
-  private async readGenerations(namespaces: readonly string[]): Promise<GenerationRead> {
+  private async readGenerations(namespaces: readonly string[]): Promise<GenerationRead & { keys: string[] }> {
     const keys = this.generations.keysOf(namespaces);
-    return this.generations.fromValues(keys, await this.shared.getMany(keys));
+    return { keys, ...this.generations.fromValues(keys, await this.shared.getMany(keys)) };
+  }
+
+  /** The generation keys of `namespaces`, the epoch's first: what {@link ResolverCache.readTokens} reads. */
+  generationKeys(namespaces: readonly string[]): string[] {
+    return this.generations.keysOf(namespaces);
+  }
+
+  /** The current tokens under generation `keys` (`undefined` where none), from the shared store. */
+  readTokens(keys: readonly string[]): Promise<unknown[]> {
+    return this.shared.getMany(keys);
+  }
+
+  /** Whether `now` is injected: what the operation tier uses for ages, so both tiers agree. */
+  clock(): number {
+    return this.now();
   }
 
   private async lookup(key: string, maxAge: number): Promise<Envelope | undefined> {

@@ -22,6 +22,8 @@ export interface CacheFieldReport {
 /** `extensions.cache` of a response. */
 export interface CacheReport {
   status: CacheStatus;
+  /** Present when the operation tier answered the whole response without executing it. */
+  tier?: 'operation';
   hits: number;
   misses: number;
   fields: CacheFieldReport[];

@@ -3,7 +3,13 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { Registry } from 'prom-client';
 import { type KeyLookupFn, lookupKeyByHash } from '../auth/authenticator';
 import type { Viewer } from '../auth/viewer';
-import { type CacheEvent, createCachePlugin } from '../cache';
+import {
+  type CacheEvent,
+  createCachePlugin,
+  createOperationTier,
+  type OperationEntry,
+  type OperationTier,
+} from '../cache';
 import type { Config } from '../config';
 import type { Context } from '../context';
 import type { Logger } from '../logger';
@@ -11,7 +17,7 @@ import { registerCacheMetrics } from './cache-metrics';
 import { cachedKeyLookup } from './cached-key-lookup';
 import { CacheEvictionSubscriber } from './eviction.subscriber';
 import { createEvictionHelpers, type EvictionHelpers } from './eviction-helpers';
-import { Evictions } from './namespaces';
+import { Evictions, Namespaces } from './namespaces';
 import { type CacheStack, createCacheStack } from './stack';
 
 /** Everything the app needs of caching, whether it is on or off. */
@@ -24,8 +30,12 @@ export interface AppCaching {
   readonly keyLookup: KeyLookupFn;
   /** What recording a key's use makes stale. */
   keyUsed(viewer: Viewer): Promise<void>;
-  /** Apollo plugins: the cache report. */
+  /** Apollo plugins: the cache report (which also stores operation-tier entries). */
   readonly plugins: ApolloServerPlugin<Context>[];
+  /** The operation tier, when caching and `CACHE_OPERATION_TIER` are on. */
+  readonly operationTier: OperationTier | null;
+  /** Counts and logs an operation-tier hit like any other lookup. */
+  operationHit(entry: OperationEntry, ms: number, operationName: string | undefined): void;
   /** `memory`, `redis`, or `disabled`: for /ready and metrics. */
   backend(): 'memory' | 'redis' | 'disabled';
   close(): Promise<void>;
@@ -65,7 +75,37 @@ export async function setUpCaching({ config, logger, orm, registry, onEvent }: A
   // Every committed change of a User or an ApiKey evicts what it made stale, whatever wrote it.
   if (evict) orm.em.getEventManager().registerSubscriber(new CacheEvictionSubscriber(evict));
   const shared = stack;
+  const operationTier =
+    resolverCache && stack && config.cache.operationTier
+      ? createOperationTier({
+          cache: resolverCache,
+          entries: stack.createMemoryStore(),
+          localTokens: stack.memoryStore,
+          isShared: stack.isShared,
+          callerNamespace: Namespaces.auth,
+        })
+      : null;
+  const logLookups = config.logCategories.has('CACHE');
   return {
+    operationTier,
+    operationHit: (entry, ms, operationName) => {
+      const event: CacheEvent = { type: 'lookup', coordinate: '(operation)', status: 'HIT', ms };
+      toMetrics(event);
+      onEvent?.(event);
+      if (logLookups) {
+        const name = operationName ?? 'anonymous operation';
+        logger.info(
+          {
+            category: 'CACHE',
+            tier: 'operation',
+            status: 'HIT',
+            fields: entry.fields.length,
+            ms: Math.round(ms * 100) / 100,
+          },
+          `CACHE HIT (operation tier): ${name} (${ms.toFixed(2)}ms)`,
+        );
+      }
+    },
     stack,
     evictions: createEvictionHelpers(evict),
     keyLookup:
@@ -75,10 +115,17 @@ export async function setUpCaching({ config, logger, orm, registry, onEvent }: A
     keyUsed: async (viewer) => {
       await evict?.(Evictions.apiKeyUsed(viewer.userId));
     },
-    plugins: resolverCache ? [createCachePlugin<Context>(resolverCache)] : [],
+    plugins: resolverCache
+      ? [
+          createCachePlugin<Context>(resolverCache, {
+            operationTier: operationTier ?? undefined,
+            callerOf: (context) => context.viewer,
+          }),
+        ]
+      : [],
     backend,
     close: async () => {
-      await stack?.close();
+      await Promise.all([stack?.close(), operationTier?.close()]);
     },
   };
 }

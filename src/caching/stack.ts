@@ -13,17 +13,27 @@ import {
 import type { CacheConfig } from '../config';
 import type { Context } from '../context';
 import type { Logger } from '../logger';
+import { batchedWrites } from './batched-writes';
 
 /** The cache as configured. */
 export interface CacheStack {
   readonly resolverCache: ResolverCache<Context>;
   /** `memory` or `redis`: where reads go right now. */
   backend(): CacheBackend;
+  /** The memory store holding entries and generations, when there is no Redis (tokens read synchronously). */
+  readonly memoryStore: MemoryStore | undefined;
+  /** A new memory store bounded like the others (the operation tier's entries). */
+  createMemoryStore(): MemoryStore;
   /**
    * True when the store answering now is the one every instance shares (always, on memory alone; on
    * Redis, only while Redis answers): what authentication may be cached in.
    */
   isShared(): boolean;
+  /**
+   * Entries held in this process's memory stores right now, generation tokens included (the memory
+   * store; on Redis, the local tier and the fallback). Read-only, for tests and diagnostics.
+   */
+  entryCount(): number;
   close(): Promise<void>;
 }
 
@@ -53,9 +63,16 @@ export async function createCacheStack({
       maxEntryBytes: Math.min(config.maxEntryBytes, config.maxBytes),
       onOversized: (bytes) => onEvent?.({ type: 'oversized', bytes }),
     });
+  const memories: MemoryStore[] = []; // for entryCount()
+  const tracked = () => {
+    const created = memory();
+    memories.push(created);
+    return created;
+  };
   // Built first: the cache evicts through it, and the failover store replays its journal on recovery.
   const evictor = createEvictor({ logger: cacheLogger });
   let store: CacheStore;
+  let memoryStore: MemoryStore | undefined;
   let failover: FailoverStore | undefined;
   let local: MemoryStore | undefined;
   if (config.redis) {
@@ -63,15 +80,15 @@ export async function createCacheStack({
     const { createRedisStore } = require('../cache/redis') as typeof import('../cache/redis');
     failover = createFailoverStore({
       primary: createRedisStore({ url: config.redis.url, timeoutMs: config.redis.timeoutMs, logger: cacheLogger }),
-      fallback: memory(),
+      fallback: tracked(),
       timeoutMs: config.redis.timeoutMs,
       logger: cacheLogger,
       onRecover: evictor.replay,
     });
-    store = failover;
-    local = memory();
+    store = batchedWrites(failover); // one tick's entries in one call: a wide query stays on Redis
+    local = tracked();
   } else {
-    store = memory();
+    store = memoryStore = tracked();
   }
   const resolverCache = createResolverCache<Context>({
     store,
@@ -87,8 +104,11 @@ export async function createCacheStack({
   if (failover) await waitForBackend(failover, 'redis', 1000);
   return {
     resolverCache,
+    memoryStore,
+    createMemoryStore: memory,
     backend: () => failover?.backend ?? 'memory',
     isShared: () => !failover || failover.backend === 'redis',
+    entryCount: () => memories.reduce((sum, m) => sum + m.size, 0),
     close: async () => {
       await Promise.all([store.close(), local?.close()]);
     },

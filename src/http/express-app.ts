@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { Logger } from '../logger';
 import { createExplorer, type ExplorerOptions } from './explorer';
@@ -8,15 +9,20 @@ export interface ReadinessReport {
   cache: string;
 }
 
+/** Largest JSON body of a GraphQL request, in bytes (1 MiB), for Express's parser and the operation tier alike. */
+export const GRAPHQL_BODY_LIMIT_BYTES = 1024 * 1024;
+
 export interface ExpressAppOptions {
   graphql: RequestHandler;
   readiness: () => Promise<ReadinessReport>;
   logger: Logger;
   /** Logs one line per HTTP request (LOG_CATEGORIES=REQUESTS). */
   logRequests: boolean;
-  /** Maximum JSON body size, as for express.json(). */
-  bodyLimit?: string;
+  /** Maximum JSON body size, in bytes. Default {@link GRAPHQL_BODY_LIMIT_BYTES}. */
+  bodyLimit?: number;
   metrics?: { requestTimer: RequestHandler; handler: RequestHandler };
+  /** When set, `/metrics` needs `Authorization: Bearer <token>` (METRICS_TOKEN). */
+  metricsToken?: string;
   /** Serves `/` (links) and `/graphiql` (GraphiQL from node_modules, no CDN); off when absent or false. */
   explorer?: ExplorerOptions | false;
 }
@@ -37,6 +43,27 @@ const jsonErrors: ErrorRequestHandler = (err, _req, res, next) => {
     .status(status)
     .json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
 };
+
+/** 401 unless the request carries `Authorization: Bearer <token>`, compared in constant time. */
+export function requireBearer(token: string): RequestHandler {
+  const digest = (s: string) => createHash('sha256').update(s).digest(); // equal lengths for timingSafeEqual
+  const expected = digest(token);
+  return (req, res, next) => {
+    const given = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (given !== undefined && timingSafeEqual(digest(given), expected)) return next();
+    res
+      .status(401)
+      .set('www-authenticate', 'Bearer realm="metrics"')
+      .json({
+        errors: [
+          {
+            message: 'Unauthorized: /metrics needs "Authorization: Bearer <METRICS_TOKEN>".',
+            extensions: { code: 'UNAUTHENTICATED' },
+          },
+        ],
+      });
+  };
+}
 
 export function createExpressApp(options: ExpressAppOptions): express.Express {
   const app = express();
@@ -63,9 +90,12 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
     const report = await options.readiness();
     res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not ready', ...report });
   });
-  if (options.metrics) app.get('/metrics', options.metrics.handler);
+  if (options.metrics) {
+    const guard: RequestHandler[] = options.metricsToken ? [requireBearer(options.metricsToken)] : [];
+    app.get('/metrics', ...guard, options.metrics.handler);
+  }
   if (options.explorer) app.use(createExplorer(options.explorer));
-  app.use('/graphql', express.json({ limit: options.bodyLimit ?? '1mb' }), options.graphql);
+  app.use('/graphql', express.json({ limit: options.bodyLimit ?? GRAPHQL_BODY_LIMIT_BYTES }), options.graphql);
   app.use(jsonErrors);
   return app;
 }

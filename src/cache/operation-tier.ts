@@ -1,0 +1,312 @@
+import { createHash } from 'node:crypto';
+import {
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLSchema,
+  getNamedType,
+  isCompositeType,
+  isObjectType,
+  Kind,
+  type SelectionSetNode,
+} from 'graphql';
+import { canonicalJson } from './cache-key';
+import type { CachedResult, ResolverCache } from './resolver-cache';
+import { createMemoryStore, type MemoryStore } from './stores/memory';
+import type { CacheReport, CacheScope } from './types';
+
+/** Options of {@link createOperationTier}. */
+export interface OperationTierOptions {
+  /** The resolver cache whose namespace generations decide whether an entry still holds. */
+  cache: ResolverCache<any>;
+  /** Where whole-response entries live: an in-process LRU bounded by count and bytes. Default a new one. */
+  entries?: MemoryStore;
+  /**
+   * The memory store that holds the generation tokens, when there is no shared store: tokens are then
+   * read synchronously, and a hit costs no promise at all. Leave it out on Redis: tokens come from there.
+   */
+  localTokens?: MemoryStore;
+  /**
+   * Whether tokens come from the store every instance shares right now (on Redis: false while the memory
+   * fallback serves). While false, nothing is served: authentication must reach the database then.
+   */
+  isShared?: () => boolean;
+  /** The namespace that a caller's authentication is cached under, by the hash of the key it presented. */
+  callerNamespace(callerHash: string): string;
+}
+
+/** What identifies a repeated operation: who asks, and what. */
+export interface OperationRequest {
+  /** Hash of the credential the caller presented (never the secret itself). */
+  callerHash: string;
+  /** The query text; or, for a persisted query sent without it, its hash. */
+  query?: string;
+  persistedQueryHash?: string;
+  operationName?: string | null;
+  variables?: unknown;
+}
+
+/** One field of a stored response, as the report shows it. */
+interface StoredField {
+  path: string;
+  scope: CacheScope;
+  maxAge: number;
+  /** When the field's value was computed, epoch milliseconds. */
+  storedAt: number;
+}
+
+/** A stored whole response. */
+export interface OperationEntry {
+  /** `data` as the JSON text the miss sent. */
+  data: string;
+  /** The response headers that depend on it (`cache-control`, `vary`). */
+  headers: Readonly<Record<string, string>>;
+  fields: readonly StoredField[];
+  /** Generation keys and the tokens they had when the response was built. */
+  keys: readonly string[];
+  tokens: readonly string[];
+  /** What the app needs to know of the caller on a hit (e.g. the key's id, to record its use). */
+  caller: unknown;
+}
+
+/** A candidate for storing: what the HTTP layer learnt before the request reached GraphQL execution. */
+export interface OperationCandidate {
+  key: string;
+  /** The epoch's and the caller's generation keys, and their tokens read BEFORE authentication. */
+  keys: readonly string[];
+  tokens: readonly string[];
+}
+
+/** What a request's execution gathers for the operation tier. */
+export class OperationCapture {
+  /** False once anything made the response unfit to store. */
+  storable = true;
+  readonly fields: StoredField[] = [];
+  private readonly deps = new Map<string, string>();
+  private expiresAt = Number.POSITIVE_INFINITY;
+
+  /** One cached resolver's result: its dependencies, its life, its line in the report. */
+  record(path: string, scope: CacheScope, maxAge: number, result: CachedResult): void {
+    const { keys, tokens } = result.dependencies;
+    for (let i = 0; i < keys.length; i++) this.depend(keys[i]!, tokens[i]!);
+    this.expiresAt = Math.min(this.expiresAt, result.storedAt + maxAge * 1000);
+    this.fields.push({ path, scope, maxAge, storedAt: result.storedAt });
+  }
+
+  depend(key: string, token: string): void {
+    const seen = this.deps.get(key);
+    // Two reads of one namespace disagreed: an eviction ran mid-request, so the response mixes generations.
+    if (seen !== undefined && seen !== token) this.storable = false;
+    this.deps.set(key, token);
+  }
+
+  /** Seconds the entry may live at `now`: the shortest remaining life of what it was built from. */
+  ttlSeconds(now: number): number {
+    return Math.floor((this.expiresAt - now) / 1000);
+  }
+
+  dependencies(): { keys: string[]; tokens: string[] } {
+    return { keys: [...this.deps.keys()], tokens: [...this.deps.values()] };
+  }
+}
+
+/**
+ * The operation tier: whole responses of repeated operations, answered before GraphQL execution.
+ *
+ * An entry is keyed by the caller (the hash of the credential it presented) and the operation (query
+ * text or persisted-query hash, operation name, canonical variables). It stores the response's `data`
+ * as sent, the headers that depend on it, the per-field report, and its dependencies: every generation
+ * key of every resolver entry it was built from, plus the epoch and the caller's authentication
+ * namespace, with the tokens they had. A lookup answers only when every one of those tokens is still
+ * current: an eviction anywhere (any instance) makes the entry unreachable, as for resolver entries.
+ */
+export class OperationTier {
+  private readonly entries: MemoryStore;
+  private readonly storable = new WeakMap<DocumentNode, Map<string, boolean>>();
+  /** Whether each field of the schema has a resolver of its own, as built (before anyone wrapped it). */
+  private readonly hasLogic = new WeakMap<GraphQLField<unknown, unknown>, boolean>();
+
+  constructor(private readonly options: OperationTierOptions) {
+    this.entries = options.entries ?? createMemoryStore();
+  }
+
+  /** The key of an operation; null when there is nothing to key it by. */
+  keyOf(request: OperationRequest): string | null {
+    const text = request.query ?? (request.persistedQueryHash ? `#${request.persistedQueryHash}` : undefined);
+    if (text === undefined) return null;
+    const vars = request.variables && typeof request.variables === 'object' ? canonicalJson(request.variables) : '{}';
+    return createHash('sha256')
+      .update(`${request.callerHash}\n${request.operationName ?? ''}\n${vars}\n${text}`)
+      .digest('base64url');
+  }
+
+  /** Whether the tier may answer now (see {@link OperationTierOptions.isShared}). */
+  serving(): boolean {
+    return this.options.isShared?.() ?? true;
+  }
+
+  /**
+   * The entry under `key` when all its dependencies still hold. Synchronous when tokens live in local
+   * memory; one batched read of the shared store otherwise.
+   */
+  lookup(key: string): OperationEntry | undefined | Promise<OperationEntry | undefined> {
+    const entry = this.entries.peek<OperationEntry>(key);
+    if (!entry) return undefined;
+    const local = this.options.localTokens;
+    if (local) {
+      for (let i = 0; i < entry.keys.length; i++) if (local.peek(entry.keys[i]!) !== entry.tokens[i]) return undefined;
+      return entry;
+    }
+    return this.options.cache.readTokens(entry.keys).then((current) => {
+      for (let i = 0; i < entry.keys.length; i++) if (current[i] !== entry.tokens[i]) return undefined;
+      return entry;
+    });
+  }
+
+  /** Reads, before the request is authenticated or executed, the tokens of the epoch and of the caller. */
+  async begin(key: string, callerHash: string): Promise<OperationCandidate> {
+    const keys = this.options.cache.generationKeys([this.options.callerNamespace(callerHash)]);
+    const values = await this.options.cache.readTokens(keys);
+    // An absent token cannot be depended on (it is made up by whoever stores first): store nothing then.
+    const tokens = values.map((v) => (typeof v === 'string' ? v : ''));
+    return { key, keys, tokens };
+  }
+
+  /** Stores a response built under `candidate` whose execution gathered `capture`. */
+  async store(
+    candidate: OperationCandidate,
+    capture: OperationCapture,
+    response: { data: unknown; headers: Record<string, string>; caller: unknown },
+  ): Promise<void> {
+    if (!capture.storable || capture.fields.length === 0 || candidate.tokens.includes('')) return;
+    for (let i = 0; i < candidate.keys.length; i++) capture.depend(candidate.keys[i]!, candidate.tokens[i]!);
+    if (!capture.storable) return;
+    const ttl = capture.ttlSeconds(this.options.cache.clock());
+    if (ttl < 1) return;
+    const entry: OperationEntry = {
+      data: JSON.stringify(response.data),
+      headers: response.headers,
+      fields: capture.fields,
+      ...capture.dependencies(),
+      caller: response.caller,
+    };
+    await this.entries.set(candidate.key, entry, ttl);
+  }
+
+  /** The report of a hit: every field a HIT of the operation tier, with its age now. */
+  reportOf(entry: OperationEntry): CacheReport {
+    const now = this.options.cache.clock();
+    return {
+      status: 'HIT',
+      tier: 'operation',
+      hits: entry.fields.length,
+      misses: 0,
+      fields: entry.fields.map((f) => ({
+        path: f.path,
+        status: 'HIT',
+        scope: f.scope,
+        maxAge: f.maxAge,
+        age: Math.max(0, Math.floor((now - f.storedAt) / 1000)),
+      })),
+    };
+  }
+
+  /**
+   * Notes which fields of `schema` have a resolver of their own. Call it before the schema serves (the
+   * plugin does, in `serverWillStart`): Apollo Server then wraps every field's resolver for its own
+   * per-field hooks, after which a plain property read can no longer be told from a resolver.
+   */
+  learnSchema(schema: GraphQLSchema): void {
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith('__')) continue;
+      for (const field of Object.values(type.getFields())) this.hasLogic.set(field, field.resolve !== undefined);
+    }
+  }
+
+  /**
+   * Whether every field `operationName` of `document` may select is answered from the cache or is a
+   * plain property read: decided once per document from the schema (`@CacheControl` fields carry
+   * `extensions.cacheControl`; a plain property has no resolver of its own) and remembered for as long
+   * as the document lives.
+   */
+  isStorable(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): boolean {
+    let perOperation = this.storable.get(document);
+    if (!perOperation) this.storable.set(document, (perOperation = new Map()));
+    const name = operationName ?? '';
+    let decision = perOperation.get(name);
+    if (decision === undefined) {
+      decision = decideStorable(schema, document, operationName, this.hasLogic);
+      perOperation.set(name, decision);
+    }
+    return decision;
+  }
+
+  close(): Promise<void> {
+    return this.entries.close();
+  }
+}
+
+type LogicMap = WeakMap<GraphQLField<unknown, unknown>, boolean>;
+
+function decideStorable(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  hasLogic: LogicMap,
+): boolean {
+  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
+  const queryType = schema.getQueryType();
+  if (!operation || operation.operation !== 'query' || !queryType) return false;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  return selectionIsStorable(schema, queryType, operation.selectionSet, fragments, new Set(), hasLogic);
+}
+
+function selectionIsStorable(
+  schema: GraphQLSchema,
+  parent: GraphQLCompositeType,
+  selectionSet: SelectionSetNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  visiting: Set<string>,
+  hasLogic: LogicMap,
+): boolean {
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      const name = selection.name.value;
+      if (name === '__typename') continue;
+      if (!('getFields' in parent)) return false; // a union: only __typename is plain
+      const field = parent.getFields()[name];
+      if (!field) return false;
+      const cached = field.extensions?.cacheControl !== undefined;
+      if (!cached && hasLogic.get(field) !== false) return false; // logic of its own (or unknown), not cached
+      if (selection.selectionSet) {
+        const type = getNamedType(field.type);
+        if (
+          !isCompositeType(type) ||
+          !selectionIsStorable(schema, type, selection.selectionSet, fragments, visiting, hasLogic)
+        )
+          return false;
+      }
+    } else {
+      const fragment = selection.kind === Kind.FRAGMENT_SPREAD ? fragments.get(selection.name.value) : selection;
+      if (!fragment) return false;
+      if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        if (visiting.has(selection.name.value)) return false;
+        visiting.add(selection.name.value);
+      }
+      const condition = fragment.typeCondition ? schema.getType(fragment.typeCondition.name.value) : parent;
+      if (!condition || !isCompositeType(condition)) return false;
+      const ok = selectionIsStorable(schema, condition, fragment.selectionSet, fragments, visiting, hasLogic);
+      if (selection.kind === Kind.FRAGMENT_SPREAD) visiting.delete(selection.name.value);
+      if (!ok) return false;
+    }
+  }
+  return true;
+}
+
+/** Creates the operation tier over a resolver cache. */
+export function createOperationTier(options: OperationTierOptions): OperationTier {
+  return new OperationTier(options);
+}
