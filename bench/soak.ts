@@ -15,7 +15,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeMarkedSection } from '../test/helpers/benchmarks-md';
@@ -284,6 +284,7 @@ function svg(results: Result[]): string {
     `<text x="${(m.left + W - m.right) / 2}" y="${H - 14}" font-size="12" text-anchor="middle">distinct entries written (requests)</text>`,
     `<text x="16" y="${(m.top + H - m.bottom) / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 16 ${(m.top + H - m.bottom) / 2})">MiB</text>`,
     ...lines,
+    `<rect x="${m.left + 6}" y="${m.top}" width="470" height="${row * 18 + 8}" fill="white" fill-opacity="0.85"/>`,
     ...legend,
     '</svg>',
     '',
@@ -338,7 +339,7 @@ function table(results: Result[]): string {
     )
     .join('; ');
   return [
-    `Run with \`npm run bench:soak${QUICK ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
+    `Run with \`npm run bench:soak${QUICK ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version} (load average ${loadavg()[0]!.toFixed(1)} at the end: the machine is shared).`,
     `One fresh server process per shape (\`${SERVER_COMMAND.slice(1).join(' ')}\`, NODE_ENV=production, SQLite, memory cache with its defaults:`,
     `\`CACHE_MAX_ITEMS\` 10000), ${CONCURRENCY} concurrent connections, each request \`user(id)\` for an id no user has (a distinct cached null result).`,
     `RSS and its peak (VmHWM) from /proc/<pid>/status and V8 heap used (garbage included) from the server's /metrics, every ${SAMPLE_EVERY_MS / 1000} s;`,
@@ -373,7 +374,7 @@ async function main(): Promise<void> {
       );
     }
     writeFileSync(SVG_FILE, svg(results));
-    const body = `### Memory soak\n\n${table(results)}`;
+    const body = `## Memory soak\n\n${table(results)}`;
     writeMarkedSection('soak', body);
     console.log(`\n${body}\n\nwrote ${SVG_FILE} and BENCHMARKS.md (soak section)`);
     if (results.some((r) => r.errors > 0)) process.exitCode = 1;

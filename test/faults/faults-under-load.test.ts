@@ -19,7 +19,7 @@
  */
 
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@keyv/redis';
@@ -611,7 +611,7 @@ suite('faults under load (two instances, one Redis, one database)', () => {
 afterAll(() => {
   if (!FAULTS_SUITE || rows.length === 0) return;
   const table = [
-    `Run with \`npm run test:faults\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores, Node ${process.version}. Two instances in one process`,
+    `Run with \`npm run test:faults\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (load average ${loadavg()[0]!.toFixed(1)} at the end: the machine is shared), Node ${process.version}. Two instances in one process`,
     `(createApp, SQLite file shared, \`REDIS_ENABLED=true\`, \`REDIS_TIMEOUT_MS=${REDIS_TIMEOUT_MS}\`) and a private redis-server, on loopback, under ${CONCURRENCY} concurrent`,
     `connections: reads (me, user(id), users(size), apiKeys, me{apiKeys}) as 2 ADMINs and 4 USERs, ${MUTATION_RATE * 100}% mutations (updateUser fullName, createApiKey).`,
     'Requests and latencies count those started between the fault and the moment both instances answered `"cache": "redis"` on /ready again',
@@ -628,6 +628,6 @@ afterAll(() => {
     '',
     ...notes.map((n) => `- ${n}`),
   ].join('\n');
-  writeMarkedSection('faults', `### Faults\n\n${table}`);
+  writeMarkedSection('faults', `## Faults\n\n${table}`);
   console.log(`Faults\n${table}`);
 });
