@@ -23,6 +23,9 @@ const sources = Math.max(
 );
 if (!existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
   process.stdout.write('Compiling TypeScript (src/ changed since the last build)...\n');
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   writeFileSync(stamp, new Date().toISOString());
 }

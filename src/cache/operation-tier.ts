@@ -107,7 +107,13 @@ export class OperationCapture {
   }
 
   dependencies(): { keys: string[]; tokens: string[] } {
-    return { keys: [...this.deps.keys()], tokens: [...this.deps.values()] };
+    const keys: string[] = [];
+    const tokens: string[] = [];
+    for (const [key, token] of this.deps) {
+      keys.push(key);
+      tokens.push(token);
+    }
+    return { keys, tokens };
   }
 }
 

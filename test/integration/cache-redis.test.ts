@@ -22,7 +22,9 @@ describe('the cache on a real Redis', () => {
   let t: TestApp;
   beforeAll(async () => {
     redis = await startRedisServer();
-    t = await startTestApp({ env: { REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '200' } });
+    t = await startTestApp({
+      env: { REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '200', CACHE_OPERATION_TIER: 'false' },
+    });
   });
   afterAll(async () => {
     await t?.close();

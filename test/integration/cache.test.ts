@@ -15,7 +15,8 @@ const isSelect = (sql: string) => /^\s*select\b/i.test(sql);
 describe.each(databaseKinds)('resolver cache over HTTP (%s)', (database) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ database });
+    // The resolver tier, on its own: the operation tier (which would answer these repeats) has its own suite.
+    t = await startTestApp({ database, env: { CACHE_OPERATION_TIER: 'false' } });
   });
   afterAll(async () => t?.close());
 
@@ -193,7 +194,7 @@ describe('CACHE_ENABLED=false', () => {
 describe('LOG_CATEGORIES=CACHE', () => {
   it('logs one line per hit and miss with the coordinate and milliseconds, never a user id or secret', async () => {
     const lines: string[] = [];
-    const t = await startTestApp({ env: { LOG_CATEGORIES: 'CACHE' }, logLines: lines });
+    const t = await startTestApp({ env: { LOG_CATEGORIES: 'CACHE', CACHE_OPERATION_TIER: 'false' }, logLines: lines });
     try {
       const u = await t.createUser();
       lines.splice(0);

@@ -13,7 +13,7 @@ function metricValue(text: string, name: string, labels: Record<string, string>)
 describe('/metrics', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ env: { CACHE_OPERATION_TIER: 'false' } });
   });
   afterAll(async () => t?.close());
   const scrape = async () => {

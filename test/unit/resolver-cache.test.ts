@@ -119,10 +119,11 @@ describe('ResolverCache', () => {
       const answered = await Promise.all(results);
       expect(computations).toBe(1);
       expect(answered).toHaveLength(50);
-      for (const result of answered) expect(result).toEqual({ value: { items: ['a', 'b'] }, status: 'MISS', age: 0 });
+      for (const result of answered)
+        expect(result).toMatchObject({ value: { items: ['a', 'b'] }, status: 'MISS', age: 0 });
 
       const after = await watched.cached(call(), compute);
-      expect(after).toEqual({ value: { items: ['a', 'b'] }, status: 'HIT', age: 0 });
+      expect(after).toMatchObject({ value: { items: ['a', 'b'] }, status: 'HIT', age: 0 });
       expect(computations).toBe(1);
     });
 
@@ -160,7 +161,11 @@ describe('ResolverCache', () => {
         expect(result).toMatchObject({ status: 'rejected', reason: new Error('database down') });
       }
       expect(computations).toBe(1);
-      expect(await cache.cached(call(), () => 'recovered')).toEqual({ value: 'recovered', status: 'MISS', age: 0 });
+      expect(await cache.cached(call(), () => 'recovered')).toMatchObject({
+        value: 'recovered',
+        status: 'MISS',
+        age: 0,
+      });
     });
   });
 
@@ -175,9 +180,9 @@ describe('ResolverCache', () => {
         computed++;
         return 'fresh';
       });
-      expect(fresh).toEqual({ value: 'fresh', status: 'BYPASS', age: 0 });
+      expect(fresh).toMatchObject({ value: 'fresh', status: 'BYPASS', age: 0 });
       expect(computed).toBe(1);
-      expect(await cache.cached(call(), () => 'unused')).toEqual({ value: 'fresh', status: 'HIT', age: 0 });
+      expect(await cache.cached(call(), () => 'unused')).toMatchObject({ value: 'fresh', status: 'HIT', age: 0 });
     });
 
     it('is not answered by an in-flight computation that started before it', async () => {
@@ -197,12 +202,12 @@ describe('ResolverCache', () => {
         return 'fresh';
       });
       // Answered while the earlier computation is still held open: it did not wait for it, nor join it.
-      expect(bypass).toEqual({ value: 'fresh', status: 'BYPASS', age: 0 });
+      expect(bypass).toMatchObject({ value: 'fresh', status: 'BYPASS', age: 0 });
       expect(bypassComputed).toBe(1);
-      expect(await cache.cached(call(), () => 'unused')).toEqual({ value: 'fresh', status: 'HIT', age: 0 });
+      expect(await cache.cached(call(), () => 'unused')).toMatchObject({ value: 'fresh', status: 'HIT', age: 0 });
 
       earlier.resolve('earlier');
-      expect(await inFlight).toEqual({ value: 'earlier', status: 'MISS', age: 0 });
+      expect(await inFlight).toMatchObject({ value: 'earlier', status: 'MISS', age: 0 });
     });
 
     it('an earlier computation that ends after a bypass does not overwrite the fresh entry', async () => {
@@ -235,13 +240,13 @@ describe('ResolverCache', () => {
       computed++;
       return { n: computed };
     };
-    await expect(cache.cached(call(), compute)).resolves.toEqual({ value: { n: 1 }, status: 'MISS', age: 0 });
+    await expect(cache.cached(call(), compute)).resolves.toMatchObject({ value: { n: 1 }, status: 'MISS', age: 0 });
     expect(events).toContainEqual({ type: 'store-error', operation: 'getMany', error: new Error('store unreachable') });
     expect(events).toContainEqual(
       expect.objectContaining({ type: 'lookup', coordinate: 'Query.items', status: 'MISS' }),
     );
     // Generations cannot be read, so nothing can be found either: every call computes, none fails.
-    await expect(cache.cached(call(), compute)).resolves.toEqual({ value: { n: 2 }, status: 'MISS', age: 0 });
+    await expect(cache.cached(call(), compute)).resolves.toMatchObject({ value: { n: 2 }, status: 'MISS', age: 0 });
   });
 
   it('a lookup that stores nothing (shouldStore false) leaves no entry and no generation token', async () => {
@@ -251,7 +256,7 @@ describe('ResolverCache', () => {
       call({ namespaces: ['auth:abc'], shouldStore: (plain) => plain !== null }),
       () => null,
     );
-    expect(result).toEqual({ value: null, status: 'MISS', age: 0 });
+    expect(result).toMatchObject({ value: null, status: 'MISS', age: 0 });
     expect(memory.size).toBe(0);
 
     // The same call storing its value writes the entry and the tokens of the epoch and its namespace.
@@ -271,10 +276,10 @@ describe('ResolverCache', () => {
 
     await cache.evict(['items']);
     expect(events.filter((e) => e.type === 'evict')).toEqual([{ type: 'evict', namespace: 'items' }]);
-    expect(await cache.cached(items, () => 'items v2')).toEqual({ value: 'items v2', status: 'MISS', age: 0 });
-    expect(await cache.cached(both, () => 'both v2')).toEqual({ value: 'both v2', status: 'MISS', age: 0 });
-    expect(await cache.cached(others, () => 'unused')).toEqual({ value: 'others v1', status: 'HIT', age: 0 });
-    expect(await cache.cached(items, () => 'unused')).toEqual({ value: 'items v2', status: 'HIT', age: 0 });
+    expect(await cache.cached(items, () => 'items v2')).toMatchObject({ value: 'items v2', status: 'MISS', age: 0 });
+    expect(await cache.cached(both, () => 'both v2')).toMatchObject({ value: 'both v2', status: 'MISS', age: 0 });
+    expect(await cache.cached(others, () => 'unused')).toMatchObject({ value: 'others v1', status: 'HIT', age: 0 });
+    expect(await cache.cached(items, () => 'unused')).toMatchObject({ value: 'items v2', status: 'HIT', age: 0 });
   });
 
   describe('age and expiry (injected clock)', () => {
@@ -282,11 +287,23 @@ describe('ResolverCache', () => {
       const { cache, clock } = setUp();
       await cache.cached(call({ maxAge: 60 }), () => 'v');
       clock.ms += 999;
-      expect(await cache.cached(call({ maxAge: 60 }), () => 'unused')).toEqual({ value: 'v', status: 'HIT', age: 0 });
+      expect(await cache.cached(call({ maxAge: 60 }), () => 'unused')).toMatchObject({
+        value: 'v',
+        status: 'HIT',
+        age: 0,
+      });
       clock.ms += 1501; // 2.5 s after it was stored
-      expect(await cache.cached(call({ maxAge: 60 }), () => 'unused')).toEqual({ value: 'v', status: 'HIT', age: 2 });
+      expect(await cache.cached(call({ maxAge: 60 }), () => 'unused')).toMatchObject({
+        value: 'v',
+        status: 'HIT',
+        age: 2,
+      });
       clock.ms += 56_499; // 58.999 s
-      expect(await cache.cached(call({ maxAge: 60 }), () => 'unused')).toEqual({ value: 'v', status: 'HIT', age: 58 });
+      expect(await cache.cached(call({ maxAge: 60 }), () => 'unused')).toMatchObject({
+        value: 'v',
+        status: 'HIT',
+        age: 58,
+      });
     });
 
     it('an entry older than its maxAge is a miss, even while the store still holds it', async () => {
@@ -300,8 +317,16 @@ describe('ResolverCache', () => {
       expect(await cache.cached(call({ maxAge: 10 }), () => 'unused')).toMatchObject({ value: 'v1', status: 'HIT' });
       clock.ms += 1; // exactly 10 s: expired
       expect(spy.store.peek(key!)).toMatchObject({ v: 'v1' }); // the store's own TTL runs on real time
-      expect(await cache.cached(call({ maxAge: 10 }), () => 'v2')).toEqual({ value: 'v2', status: 'MISS', age: 0 });
-      expect(await cache.cached(call({ maxAge: 10 }), () => 'unused')).toEqual({ value: 'v2', status: 'HIT', age: 0 });
+      expect(await cache.cached(call({ maxAge: 10 }), () => 'v2')).toMatchObject({
+        value: 'v2',
+        status: 'MISS',
+        age: 0,
+      });
+      expect(await cache.cached(call({ maxAge: 10 }), () => 'unused')).toMatchObject({
+        value: 'v2',
+        status: 'HIT',
+        age: 0,
+      });
     });
   });
 
@@ -324,28 +349,28 @@ describe('ResolverCache', () => {
         computedByB++;
         return 'from B';
       };
-      expect(await b.cache.cached(call(), computeB)).toEqual({ value: 'from A', status: 'HIT', age: 0 });
+      expect(await b.cache.cached(call(), computeB)).toMatchObject({ value: 'from A', status: 'HIT', age: 0 });
       const [entryKey] = entryKeys(spyB.reads);
       expect(entryKey).toBeDefined(); // read from the shared store, once
       expect(localB.size).toBe(1);
       expect(localB.peek(entryKey!)).toMatchObject({ v: 'from A' });
 
       spyB.reads.length = 0;
-      expect(await b.cache.cached(call(), computeB)).toEqual({ value: 'from A', status: 'HIT', age: 0 });
+      expect(await b.cache.cached(call(), computeB)).toMatchObject({ value: 'from A', status: 'HIT', age: 0 });
       expect(entryKeys(spyB.reads)).toEqual([]); // answered by B's local tier
       expect(spyB.reads.filter(isGeneration)).toHaveLength(2); // generations: always from the shared store
 
       await a.cache.evict(['items']);
-      expect(await b.cache.cached(call(), computeB)).toEqual({ value: 'from B', status: 'MISS', age: 0 });
+      expect(await b.cache.cached(call(), computeB)).toMatchObject({ value: 'from B', status: 'MISS', age: 0 });
       expect(computedByB).toBe(1);
-      expect(await a.cache.cached(call(), () => 'unused')).toEqual({ value: 'from B', status: 'HIT', age: 0 });
+      expect(await a.cache.cached(call(), () => 'unused')).toMatchObject({ value: 'from B', status: 'HIT', age: 0 });
     });
   });
 
   it('a value larger than maxEntryBytes is not stored, and emits an oversized event', async () => {
     const { cache, store, events } = setUp({ maxEntryBytes: 100 });
     const big = 'x'.repeat(200);
-    expect(await cache.cached(call(), () => big)).toEqual({ value: big, status: 'MISS', age: 0 });
+    expect(await cache.cached(call(), () => big)).toMatchObject({ value: big, status: 'MISS', age: 0 });
     expect(events).toContainEqual({ type: 'oversized', bytes: 202 });
     expect((store as MemoryStore).size).toBe(0); // neither the entry nor its generation tokens
     expect(await cache.cached(call(), () => big)).toMatchObject({ status: 'MISS' });

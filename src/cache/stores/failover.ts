@@ -1,4 +1,4 @@
-import { withDeadline } from '../deadline';
+import { CacheTimeoutError, withDeadline } from '../deadline';
 import { assertPositive, assertTtlSeconds } from '../options';
 import type { CacheLogger } from '../types';
 import { cappedTtl } from './capped-ttl';
@@ -123,7 +123,9 @@ export function createFailoverStore<P extends PingableCacheStore>(options: Failo
     try {
       return await withDeadline(call(primary), deadlineFor(keys), `redis ${label}`);
     } catch (error) {
-      monitor.failed(error);
+      // A large read that is merely slow is a miss, not an outage: only small calls (and the health
+      // pings) judge the primary, so one big query cannot push an instance off Redis.
+      if (!(error instanceof CacheTimeoutError && keys > keysPerDeadline)) monitor.failed(error);
       return miss;
     }
   }
