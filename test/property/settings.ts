@@ -4,7 +4,7 @@
  * draws a seed and prints it, so a failure found that way can be replayed with `FC_SEED=<seed>`.
  *
  * Each run talks to real servers, so the suites are time-boxed: without FC_RUNS, runs stop after
- * `FC_TIME_BUDGET_MS` (default 40 s; the runs done are printed), and shrinking a failure stops after
+ * `FC_TIME_BUDGET_MS` (default 30 s; the runs done are printed), and shrinking a failure stops after
  * `FC_SHRINK_BUDGET_MS` (default 120 s) with the smallest counterexample found so far.
  */
 export interface PropertySettings {
@@ -30,7 +30,7 @@ export function propertySettings(file: string, defaults: { seed: number; numRuns
   if (!Number.isInteger(seed)) throw new Error(`FC_SEED must be an integer or "random", got: ${JSON.stringify(raw)}`);
   const runs = intFromEnv('FC_RUNS');
   const numRuns = runs ?? defaults.numRuns;
-  const runBudgetMs = intFromEnv('FC_TIME_BUDGET_MS') ?? (runs === undefined ? 40_000 : Number.POSITIVE_INFINITY);
+  const runBudgetMs = intFromEnv('FC_TIME_BUDGET_MS') ?? (runs === undefined ? 30_000 : Number.POSITIVE_INFINITY);
   const shrinkBudgetMs = intFromEnv('FC_SHRINK_BUDGET_MS') ?? 120_000;
   if (raw === 'random')
     process.stderr.write(`\n${file}: FC_SEED=${seed} FC_RUNS=${numRuns} (replay with FC_SEED=${seed})\n`);
