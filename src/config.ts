@@ -156,7 +156,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT: int('SHUTDOWN_TIMEOUT', 8, 0, 3600, 'a number of seconds'),
   QUERY_MAX_DEPTH: int('QUERY_MAX_DEPTH', 10, 1, 1000, 'a number of levels'),
   QUERY_MAX_ALIASES: int('QUERY_MAX_ALIASES', 30, 1, 100_000, 'a number of fields'),
-  QUERY_MAX_COMPLEXITY: int('QUERY_MAX_COMPLEXITY', 10_000, 1, 1_000_000_000, 'a cost'),
+  QUERY_MAX_COMPLEXITY: int('QUERY_MAX_COMPLEXITY', 25_000, 1, 1_000_000_000, 'a cost'),
   QUERY_MAX_TOKENS: int('QUERY_MAX_TOKENS', 2000, 1, 1_000_000, 'a number of tokens'),
   METRICS_TOKEN: str(undefined).transform((raw, ctx) => {
     if (raw === undefined || raw.length >= 16) return raw;

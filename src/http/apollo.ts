@@ -6,6 +6,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config';
 import type { Context } from '../context';
+import { queryLimitsRule } from '../graphql/query-limits';
 import type { Logger } from '../logger';
 import { errorLoggingPlugin } from './error-logging.plugin';
 import { formatError } from './format-error';
@@ -42,6 +43,9 @@ export async function createApolloServer({
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false, // main.ts owns the signals and the order of shutdown
     formatError,
+    // Refused before execution: the parser stops past maxTokens, one rule measures depth, aliases, cost.
+    parseOptions: { maxTokens: config.queryLimits.maxTokens },
+    validationRules: [queryLimitsRule(config.queryLimits)],
   });
   await apollo.start();
   return apollo;

@@ -4,6 +4,7 @@ import { GraphQLError } from 'graphql';
 import type { Context } from '../context';
 import { PUBLIC_ERROR_CODES } from '../graphql/errors';
 import type { Logger } from '../logger';
+import { persistedQueryErrorCode } from './format-error';
 
 /** Logs, with the request id, every error that clients will only see as INTERNAL_SERVER_ERROR. */
 export function errorLoggingPlugin(logger: Logger): ApolloServerPlugin<Context> {
@@ -12,6 +13,7 @@ export function errorLoggingPlugin(logger: Logger): ApolloServerPlugin<Context> 
       return {
         async didEncounterErrors({ errors, contextValue }) {
           for (const error of errors) {
+            if (persistedQueryErrorCode(error)) continue; // a client's mistake (or APQ's first round trip)
             const original = unwrapResolverError(error);
             const code = error.extensions?.code;
             const expected =
