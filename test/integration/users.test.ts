@@ -32,7 +32,7 @@ describe.each(databaseKinds)('users (%s)', (database) => {
       expect(user).toMatchObject({ id: '1', email: 'admin@example.com', role: 'ADMIN' });
       expect(user.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
       expect((await u.client.ok<{ user: null }>(USER, { id: '999999' })).user).toBeNull();
-      expect((await u.client.ok<{ user: null }>(USER, { id: 'not-an-id' })).user).toBeNull();
+      expect(await u.client.errorCode(USER, { id: 'not-an-id' })).toBe('BAD_USER_INPUT'); // not a row id
       expect(await t.anonymous.errorCode(USER, { id: '1' })).toBe('UNAUTHENTICATED');
     });
   });

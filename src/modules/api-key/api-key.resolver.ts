@@ -4,7 +4,7 @@ import { CacheControl } from '../../cache';
 import { Namespaces } from '../../caching/namespaces';
 import type { Context } from '../../context';
 import { Errors } from '../../graphql/errors';
-import { parseId } from '../../graphql/ids';
+import { parseId, ValidIds } from '../../graphql/ids';
 import { Role, User } from '../user/user.entity';
 import { ApiKey } from './api-key.entity';
 import { issueApiKey } from './api-key.service';
@@ -14,6 +14,7 @@ import { CreateApiKeyArgs, CreatedApiKey } from './api-key.types';
 export class ApiKeyResolver {
   @Query(() => [ApiKey], { description: "The caller's API keys; an ADMIN may name another user." })
   @Authorized(selfOrAdmin("list another user's API keys", ({ args }) => args.userId))
+  @ValidIds('userId')
   @CacheControl<Context>({
     scope: 'PRIVATE',
     namespace: ({ args, context }) => Namespaces.apiKeys(args.userId ?? context.viewer!.userId),
@@ -35,6 +36,7 @@ export class ApiKeyResolver {
 
   @Mutation(() => CreatedApiKey, { description: 'A new key for the caller, or, for an ADMIN, for userId.' })
   @Authorized(selfOrAdmin('create an API key for another user', ({ args }) => args.userId))
+  @ValidIds('userId')
   async createApiKey(
     @Args(() => CreateApiKeyArgs) { name, userId }: CreateApiKeyArgs,
     @Ctx() { em, viewer }: Context,
@@ -49,13 +51,18 @@ export class ApiKeyResolver {
     description: 'The owner or an ADMIN. The key stops authenticating at once; false when there was no such key.',
   })
   @Authorized()
+  @ValidIds('id')
   async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() { em, viewer }: Context): Promise<boolean> {
     const keyId = parseId(id);
-    const key = keyId === null ? null : await em.findOne(ApiKey, keyId);
+    // Someone else's key answers like an absent one (false, not FORBIDDEN): key ids cannot be probed.
+    const key =
+      keyId === null
+        ? null
+        : await em.findOne(
+            ApiKey,
+            viewer!.role === Role.ADMIN ? { id: keyId } : { id: keyId, owner: { id: viewer!.userId } },
+          );
     if (!key) return false;
-    if (viewer!.role !== Role.ADMIN && key.owner.id !== viewer!.userId) {
-      throw Errors.forbidden('only the owner of a key or an ADMIN may revoke it.');
-    }
     await em.remove(key).flush();
     return true;
   }

@@ -4,7 +4,7 @@ import { CacheControl } from '../../cache';
 import { Namespaces } from '../../caching/namespaces';
 import type { Context } from '../../context';
 import { Errors } from '../../graphql/errors';
-import { parseId } from '../../graphql/ids';
+import { parseId, ValidIds } from '../../graphql/ids';
 import { ApiKey } from '../api-key/api-key.entity';
 import { Role, User } from './user.entity';
 import { CreateUserInput, UpdateUserInput, UsersArgs } from './user.inputs';
@@ -24,6 +24,7 @@ export class UserResolver {
 
   @Query(() => User, { nullable: true, description: 'A user by id; null when there is none.' })
   @Authorized()
+  @ValidIds('id')
   @CacheControl<Context>({ scope: 'PUBLIC', namespace: ({ args }) => Namespaces.userSingle(args.id) })
   async user(@Arg('id', () => ID) id: string, @Ctx() { loaders }: Context): Promise<User | null> {
     const userId = parseId(id);
@@ -60,6 +61,7 @@ export class UserResolver {
     selfOrAdmin('update a user', ({ args }) => args.id),
     (viewer, { args }) => viewer.role === Role.ADMIN || !args.input?.role || 'only an ADMIN may change a role.',
   )
+  @ValidIds('id')
   async updateUser(
     @Arg('id', () => ID) id: string,
     @Arg('input', () => UpdateUserInput) input: UpdateUserInput,
@@ -75,6 +77,7 @@ export class UserResolver {
     description: 'ADMIN only. Deletes the user and their API keys; false when there was no such user.',
   })
   @Authorized(Role.ADMIN)
+  @ValidIds('id')
   async deleteUser(@Arg('id', () => ID) id: string, @Ctx() { em, viewer }: Context): Promise<boolean> {
     const userId = parseId(id);
     if (userId === viewer!.userId) throw Errors.badInput([{ field: 'id', message: 'an ADMIN cannot delete themself' }]);
