@@ -3,7 +3,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 import type { Context } from '../context';
 import { PUBLIC_ERROR_CODES } from '../graphql/errors';
-import type { Logger } from '../logger';
+import { type Logger, safeError } from '../logger';
 import { persistedQueryErrorCode } from './format-error';
 
 /** Logs, with the request id, every error that clients will only see as INTERNAL_SERVER_ERROR. */
@@ -23,7 +23,7 @@ export function errorLoggingPlugin(logger: Logger): ApolloServerPlugin<Context> 
               PUBLIC_ERROR_CODES.has(code);
             if (!expected)
               logger.error(
-                { err: original, path: error.path, requestId: contextValue?.requestId },
+                { err: safeError(original), path: error.path, requestId: contextValue?.requestId },
                 'unexpected error in a GraphQL request',
               );
           }
