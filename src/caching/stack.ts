@@ -31,7 +31,7 @@ export interface CacheStack {
   isShared(): boolean;
   /**
    * Entries held in this process's memory stores right now, generation tokens included (the memory
-   * store; on Redis, the local tier and the fallback). Read-only, for tests and diagnostics.
+   * store; on Redis, the local tier and the fallback; the operation tier's). Read-only, for tests and diagnostics.
    */
   entryCount(): number;
   close(): Promise<void>;
@@ -105,7 +105,7 @@ export async function createCacheStack({
   return {
     resolverCache,
     memoryStore,
-    createMemoryStore: memory,
+    createMemoryStore: tracked, // counted by entryCount() too
     backend: () => failover?.backend ?? 'memory',
     isShared: () => !failover || failover.backend === 'redis',
     entryCount: () => memories.reduce((sum, m) => sum + m.size, 0),
