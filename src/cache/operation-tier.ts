@@ -238,7 +238,10 @@ export class OperationTier {
    */
   isStorable(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): boolean {
     let perOperation = this.storable.get(document);
-    if (!perOperation) this.storable.set(document, (perOperation = new Map()));
+    if (!perOperation) {
+      perOperation = new Map();
+      this.storable.set(document, perOperation);
+    }
     const name = operationName ?? '';
     let decision = perOperation.get(name);
     if (decision === undefined) {
@@ -264,7 +267,7 @@ function decideStorable(
   const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
   const queryType = schema.getQueryType();
-  if (!operation || operation.operation !== 'query' || !queryType) return false;
+  if (operation?.operation !== 'query' || !queryType) return false;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   return selectionIsStorable(schema, queryType, operation.selectionSet, fragments, new Set(), hasLogic);

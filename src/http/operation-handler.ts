@@ -25,7 +25,7 @@ type Next = () => void;
  */
 export function createOperationHandler(options: OperationHandlerOptions) {
   const { tier } = options;
-  return (req: IncomingMessage, res: ServerResponse, next: Next): void => {
+  return (req: IncomingMessage, res: ServerResponse, next: Next) => {
     if (req.method !== 'POST' || !isGraphqlPath(req.url) || !isJson(req.headers['content-type'])) return next();
     if (wantsBypass({ get: (name: string) => header(req.headers[name]) })) return next();
     const declared = Number(req.headers['content-length'] ?? Number.NaN);

@@ -1,18 +1,7 @@
+import type { CacheReport } from '../../src/cache';
 import type { GraphQLResponse } from './graphql-client';
 
-export interface FieldReport {
-  path: string;
-  status: string;
-  scope: string;
-  maxAge: number;
-  age: number;
-}
-export interface Report {
-  status: string;
-  hits: number;
-  misses: number;
-  fields: FieldReport[];
-}
+export type Report = CacheReport;
 
 /** `extensions.cache` of a response (undefined when absent). */
 export function cacheReport(res: GraphQLResponse<unknown>): Report | undefined {

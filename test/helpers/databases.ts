@@ -25,7 +25,11 @@ export async function createScratchDatabase(kind: DatabaseKind): Promise<Scratch
   const base = process.env.TEST_DATABASE_URL;
   if (!base) throw new Error('TEST_DATABASE_URL is not set');
   const name = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = await MikroORM.init({ ...createOrmOptions({ database: parseDatabaseUrl(base) }), entities: [], discovery: { warnWhenNoEntities: false } });
+  const admin = await MikroORM.init({
+    ...createOrmOptions({ database: parseDatabaseUrl(base) }),
+    entities: [],
+    discovery: { warnWhenNoEntities: false },
+  });
   await admin.em.getConnection().execute(`create database ${name}`);
   await admin.close(true);
   const url = new URL(base);
@@ -33,7 +37,11 @@ export async function createScratchDatabase(kind: DatabaseKind): Promise<Scratch
   return {
     url: url.toString(),
     drop: async () => {
-      const orm = await MikroORM.init({ ...createOrmOptions({ database: parseDatabaseUrl(base) }), entities: [], discovery: { warnWhenNoEntities: false } });
+      const orm = await MikroORM.init({
+        ...createOrmOptions({ database: parseDatabaseUrl(base) }),
+        entities: [],
+        discovery: { warnWhenNoEntities: false },
+      });
       await orm.em.getConnection().execute(`drop database if exists ${name} with (force)`);
       await orm.close(true);
     },

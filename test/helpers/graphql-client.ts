@@ -1,12 +1,16 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print, type DocumentNode } from 'graphql';
+import { type DocumentNode, print } from 'graphql';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
   headers: Headers;
   body: {
     data?: T | null;
-    errors?: Array<{ message: string; path?: (string | number)[]; extensions?: Record<string, unknown> & { code?: string } }>;
+    errors?: Array<{
+      message: string;
+      path?: (string | number)[];
+      extensions?: Record<string, unknown> & { code?: string };
+    }>;
     extensions?: Record<string, unknown>;
   };
   text: string;
@@ -30,8 +34,16 @@ export class GraphQLClient {
     return new GraphQLClient(this.url, this.key, 'x-api-key');
   }
 
-  async request<T = Record<string, unknown>, V = Record<string, unknown>>(query: Doc<T, V>, variables?: V, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
-    const auth: Record<string, string> = this.key ? (this.useHeader === 'authorization' ? { authorization: `Bearer ${this.key}` } : { 'x-api-key': this.key }) : {};
+  async request<T = Record<string, unknown>, V = Record<string, unknown>>(
+    query: Doc<T, V>,
+    variables?: V,
+    headers: Record<string, string> = {},
+  ): Promise<GraphQLResponse<T>> {
+    const auth: Record<string, string> = this.key
+      ? this.useHeader === 'authorization'
+        ? { authorization: `Bearer ${this.key}` }
+        : { 'x-api-key': this.key }
+      : {};
     const res = await fetch(this.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...auth, ...headers },
@@ -42,14 +54,23 @@ export class GraphQLClient {
   }
 
   /** Data of a request that must succeed; throws with the errors otherwise. */
-  async ok<T = Record<string, unknown>, V = Record<string, unknown>>(query: Doc<T, V>, variables?: V, headers?: Record<string, string>): Promise<T> {
+  async ok<T = Record<string, unknown>, V = Record<string, unknown>>(
+    query: Doc<T, V>,
+    variables?: V,
+    headers?: Record<string, string>,
+  ): Promise<T> {
     const res = await this.request<T, V>(query, variables, headers);
-    if (res.body.errors?.length || !res.body.data) throw new Error(`GraphQL request failed: ${JSON.stringify(res.body.errors ?? res.body)}`);
+    if (res.body.errors?.length || !res.body.data)
+      throw new Error(`GraphQL request failed: ${JSON.stringify(res.body.errors ?? res.body)}`);
     return res.body.data;
   }
 
   /** The `extensions.code` of the first error, and the response. */
-  async errorCode<T, V>(query: Doc<T, V>, variables?: V, headers?: Record<string, string>): Promise<string | undefined> {
+  async errorCode<T, V>(
+    query: Doc<T, V>,
+    variables?: V,
+    headers?: Record<string, string>,
+  ): Promise<string | undefined> {
     const res = await this.request(query, variables, headers);
     return res.body.errors?.[0]?.extensions?.code;
   }

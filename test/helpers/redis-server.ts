@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
-import { freePort as getFreePort } from './free-port';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort as getFreePort } from './free-port';
 
 /** A redis-server child process owned by one test file. */
 export interface TestRedisServer {
@@ -84,7 +84,18 @@ export async function startRedisServer(opts: StartRedisServerOptions = {}): Prom
 }
 
 async function spawnReady(port: number, password: string | undefined): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--loglevel',
+    'warning',
+  ];
   if (password !== undefined) args.push('--requirepass', password);
   const child = spawn(redisServerBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { CreateApiKeyDocument, CreateUserDocument } from '../../client/generated/graphql';
-import { createApp, type App, type AppOptions } from '../../src/app';
+import { type App, type AppOptions, createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createScratchDatabase, type DatabaseKind, type ScratchDatabase } from './databases';
 import { GraphQLClient } from './graphql-client';
@@ -21,7 +21,10 @@ export interface TestApp {
   sql: string[];
   resetSql(): void;
   /** Creates a user (as admin) and a key for them; returns the user's id and a client. */
-  createUser(opts?: { role?: 'USER' | 'ADMIN'; email?: string }): Promise<{ id: string; email: string; key: string; client: GraphQLClient }>;
+  createUser(opts?: {
+    role?: 'USER' | 'ADMIN';
+    email?: string;
+  }): Promise<{ id: string; email: string; key: string; client: GraphQLClient }>;
   close(): Promise<void>;
 }
 
@@ -39,8 +42,10 @@ let userCounter = 0;
 
 /** The real HTTP server from createApp, on a free port, over a fresh database. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const scratch: ScratchDatabase | null = options.databaseUrl ? null : await createScratchDatabase(options.database ?? 'sqlite');
-  const adminKey = options.env?.SEED_ADMIN_API_KEY ?? `gqk_test_${randomBytes(24).toString("base64url")}`;
+  const scratch: ScratchDatabase | null = options.databaseUrl
+    ? null
+    : await createScratchDatabase(options.database ?? 'sqlite');
+  const adminKey = options.env?.SEED_ADMIN_API_KEY ?? `gqk_test_${randomBytes(24).toString('base64url')}`;
   const config = loadConfig({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
