@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { CacheScope } from './types';
 
 /** Default first segment of every key this module writes. */
@@ -40,7 +41,26 @@ function sha256(text: string, length: number): string {
 
 /** A stable hash of resolver arguments (see {@link canonicalJson}). */
 export function hashArgs(args: unknown): string {
-  return sha256(canonicalJson(args ?? {}), 43);
+  const text = canonicalJson(args ?? {});
+  return text === '{}' ? emptyArgsHash : sha256(text, 43);
+}
+
+/** Most field resolvers take no arguments: their hash is computed once. */
+const emptyArgsHash = sha256('{}', 43);
+
+/**
+ * The hashed subject of PRIVATE keys. A request builds many keys for one subject (a page of users has
+ * fifty `User.apiKeys` entries), so the hash of each recent subject is kept rather than recomputed.
+ */
+const subjectHashes = new LRUCache<string, string>({ max: 10_000 });
+
+function subjectHash(subject: string): string {
+  let hash = subjectHashes.get(subject);
+  if (hash === undefined) {
+    hash = `u-${sha256(`subject:${subject}`, 22)}`;
+    subjectHashes.set(subject, hash);
+  }
+  return hash;
 }
 
 export interface CacheKeyParts {
@@ -61,7 +81,7 @@ export interface CacheKeyParts {
  * generation, so every key that depended on it changes and the old entries are simply never read again.
  */
 export function buildCacheKey(parts: CacheKeyParts): string {
-  const subject = parts.scope === 'PUBLIC' ? 'public' : `u-${sha256(`subject:${parts.subject ?? ''}`, 22)}`;
+  const subject = parts.scope === 'PUBLIC' ? 'public' : subjectHash(parts.subject ?? '');
   const generations = sha256(parts.generations.join('\n'), 16);
   return `${parts.prefix ?? defaultKeyPrefix}:${parts.coordinate}:${subject}:${hashArgs(parts.args)}:${generations}`;
 }
