@@ -9,8 +9,8 @@
  * Afterwards the database holds only rows that pass the inputs' validation (emails valid, lower-case;
  * names trimmed, 1..200 / 1..100 characters, not blank; roles USER or ADMIN).
  *
- * Bugs known today are marked `KNOWN BUG:` below: each has its own failing test (`it.failing`), and
- * the fuzz property only tolerates exactly that case.
+ * A bug found here gets its own test below (as `it.failing` with `KNOWN BUG:` while it stands), and the
+ * fuzz property tolerates exactly that case until it is fixed; none is known today.
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -463,25 +463,6 @@ function render(schema: GraphQLSchema, r: FuzzRequest): { query: string; variabl
 const show = (r: FuzzRequest) =>
   `${r.who}: ${r.operation} ${r.copies > 1 ? `${r.copies} x ` : ''}${r.field}(${r.args.map((a) => `${a.name} ${a.how} ${JSON.stringify(a.value)}`).join(', ')}) { ${r.selection} }${r.extra ? ` + ${r.extra}` : ''}`;
 
-// KNOWN BUG: a \u0000 in a name (createUser/updateUser fullName, createApiKey name) answers
-// INTERNAL_SERVER_ERROR instead of BAD_USER_INPUT (the database refuses the NUL byte). Tolerated by
-// the fuzz property for exactly that case; asserted by the it.failing test below.
-function nulInName(r: FuzzRequest): boolean {
-  const holds = (v: unknown) => typeof v === 'string' && v.includes('\u0000');
-  return r.args.some((a) => {
-    if (a.how === 'omit' || a.how === 'wrongVar') return false;
-    if (r.field === 'createApiKey' && a.name === 'name') return holds(a.value);
-    if (
-      (r.field === 'createUser' || r.field === 'updateUser') &&
-      a.name === 'input' &&
-      a.value &&
-      typeof a.value === 'object'
-    )
-      return holds((a.value as { fullName?: unknown }).fullName);
-    return false;
-  });
-}
-
 /** C0 and C1 control characters, DEL included. */
 const hasControlChar = (s: string) =>
   [...s].some((c) => {
@@ -496,7 +477,6 @@ describe('fuzzing every query and mutation of the schema (property)', () => {
   let userKey: string;
   /** Ids the fuzz must not delete, demote or revoke (its own callers). */
   let protectedIds: Set<string>;
-  const knownBugHits: string[] = [];
   /** Per root field, how the server answered (printed: shows the fuzz reaches past validation). */
   const outcomes: Record<string, Record<string, number>> = {};
 
@@ -552,10 +532,6 @@ describe('fuzzing every query and mutation of the schema (property)', () => {
     for (const e of body?.errors ?? []) {
       const code = e.extensions?.code;
       if (isContractCode(code)) continue;
-      if (code === 'INTERNAL_SERVER_ERROR' && nulInName(r)) {
-        knownBugHits.push(show(r)); // KNOWN BUG: see nulInName
-        continue;
-      }
       problems.push(`an error without a contract code: ${JSON.stringify(e)}`);
     }
     if (body && body.data === undefined && !(body.errors?.length ?? 0)) problems.push('neither data nor errors');
@@ -634,10 +610,6 @@ describe('fuzzing every query and mutation of the schema (property)', () => {
             )
             .join('\n')}`,
         );
-        if (knownBugHits.length > 0)
-          console.log(
-            `fuzz: KNOWN BUG tolerated ${knownBugHits.length} time(s) (\\u0000 in a name -> INTERNAL_SERVER_ERROR), e.g. ${knownBugHits[0]}`,
-          );
       }
       if (stats.runs >= 100) expect(seen.size).toBe(fieldCount); // every root field was fuzzed
     },
@@ -685,9 +657,9 @@ describe('fuzzing every query and mutation of the schema (property)', () => {
     expect(bad).toEqual([]);
   });
 
-  // KNOWN BUG: names are stored with control characters (U+0001-U+001F, U+007F-U+009F): the inputs
-  // only require 1..N characters and one non-blank. Expected: BAD_USER_INPUT, so no stored name holds one.
-  it.failing('KNOWN BUG: no stored fullName or key name holds a control character', async () => {
+  // Was a bug (names stored with control characters); text input now refuses U+0000-U+001F and
+  // U+007F-U+009F with BAD_USER_INPUT, so no stored name holds one.
+  it('no stored fullName or key name holds a control character', async () => {
     await t.admin.request('mutation { createApiKey(name: "tab\\there") { apiKey { id } } }');
     const { users, keys } = await rows();
     const withControl = [
@@ -699,10 +671,8 @@ describe('fuzzing every query and mutation of the schema (property)', () => {
     expect(withControl).toEqual([]);
   });
 
-  // KNOWN BUG: request `mutation { updateUser(id: <own id>, input: { fullName: "a\u0000b" }) { fullName } }`
-  // (the same for createUser's fullName and createApiKey's name) answers INTERNAL_SERVER_ERROR;
-  // expected: BAD_USER_INPUT naming the field.
-  it.failing('KNOWN BUG: a \\u0000 in fullName or a key name is refused with BAD_USER_INPUT, not INTERNAL_SERVER_ERROR', async () => {
+  // Was a bug (INTERNAL_SERVER_ERROR: the database refused the NUL byte).
+  it('a \\u0000 in fullName or a key name is refused with BAD_USER_INPUT, not INTERNAL_SERVER_ERROR', async () => {
     const me = await t.admin.ok<{ me: { id: string } }>('{ me { id } }');
     const update = await t.admin.request(
       'mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { fullName } }',
@@ -717,10 +687,8 @@ describe('fuzzing every query and mutation of the schema (property)', () => {
     ]);
   });
 
-  // KNOWN BUG: `updateUser(input: { fullName: "\ud800x" })` (a lone surrogate) answers fullName "\ud800x",
-  // but the row holds "\ufffdx" and every later read answers "�x": what was acknowledged is not what was
-  // stored. Expected: BAD_USER_INPUT (not well-formed Unicode), or the stored value in the answer.
-  it.failing('KNOWN BUG: a fullName with a lone surrogate is refused, or answered as it is stored', async () => {
+  // Was a bug (the answer said "\ud800x", the row held "\ufffdx"); now refused as not well-formed Unicode.
+  it('a fullName with a lone surrogate is refused, or answered as it is stored', async () => {
     const u = await t.createUser();
     const update = await u.client.request<{ updateUser: { fullName: string } }>(
       'mutation($id: ID!, $name: String!) { updateUser(id: $id, input: { fullName: $name }) { fullName } }',

@@ -121,6 +121,9 @@ export function emailFor(m: Model, shout: boolean): string {
 
 export type Outcome = { error: string; at: string } | { value: unknown } | { nulled: true };
 
+/** A garbage `ID` argument (not a canonical row id), refused once authorization passed. */
+const BAD_ID: Outcome = { error: 'BAD_USER_INPUT', at: '' };
+
 export interface KeyList {
   ids: string[];
   owners: string[];
@@ -172,6 +175,7 @@ export function expectQuery(m: Model, as: CallerRef, q: QField, mv: Model = m): 
       return { value: userView(m, v.idx, q.keys) };
     case 'user': {
       const r = resolveTarget(m, q.target);
+      if (q.target.t === 'garbage') return BAD_ID;
       if (r.idx === null || m.users[r.idx]!.deleted) return { value: null };
       if (q.keys && v.role !== 'ADMIN' && r.idx !== v.idx) return { error: 'FORBIDDEN', at: 'apiKeys' };
       return { value: userView(m, r.idx, q.keys) };
@@ -183,6 +187,7 @@ export function expectQuery(m: Model, as: CallerRef, q: QField, mv: Model = m): 
       if (q.target === null) return { value: keyList(m, v.idx) };
       const r = resolveTarget(m, q.target);
       if (v.role !== 'ADMIN' && r.id !== selfId) return { error: 'FORBIDDEN', at: '' };
+      if (q.target.t === 'garbage') return BAD_ID;
       if (r.idx === null || m.users[r.idx]!.deleted) return { value: { ids: [], owners: [] } };
       return { value: keyList(m, r.idx) };
     }
@@ -214,6 +219,7 @@ export function expectMutation(m: Model, as: CallerRef, mu: MField): MutationExp
       const r = resolveTarget(m, mu.target);
       if (v.role !== 'ADMIN' && r.id !== selfId) return forbidden;
       if (v.role !== 'ADMIN' && mu.role) return forbidden;
+      if (mu.target.t === 'garbage') return { outcome: BAD_ID };
       if (r.idx === null || m.users[r.idx]!.deleted) return { outcome: { error: 'NOT_FOUND', at: '' } };
       const idx = r.idx;
       const after = cloneModel(m);
@@ -230,7 +236,7 @@ export function expectMutation(m: Model, as: CallerRef, mu: MField): MutationExp
     case 'deleteUser': {
       if (v.role !== 'ADMIN') return forbidden;
       const r = resolveTarget(m, mu.target);
-      if (r.idx === v.idx) return { outcome: { error: 'BAD_USER_INPUT', at: '' } };
+      if (mu.target.t === 'garbage' || r.idx === v.idx) return { outcome: BAD_ID };
       if (r.idx === null || m.users[r.idx]!.deleted) return { outcome: { value: false } };
       const idx = r.idx;
       return {
@@ -245,6 +251,7 @@ export function expectMutation(m: Model, as: CallerRef, mu: MField): MutationExp
       if (mu.target !== null) {
         const r = resolveTarget(m, mu.target);
         if (v.role !== 'ADMIN' && r.id !== selfId) return forbidden;
+        if (mu.target.t === 'garbage') return { outcome: BAD_ID };
         if (r.idx === null || m.users[r.idx]!.deleted) return { outcome: { error: 'NOT_FOUND', at: '' } };
         owner = r.idx;
       }
@@ -266,7 +273,8 @@ export function expectMutation(m: Model, as: CallerRef, mu: MField): MutationExp
       const k = mu.key.k % m.keys.length;
       const key = m.keys[k]!;
       if (!liveKey(m, key)) return { outcome: { value: false } };
-      if (v.role !== 'ADMIN' && key.owner !== v.idx) return forbidden;
+      // Someone else's key answers like an absent one: key ids cannot be probed.
+      if (v.role !== 'ADMIN' && key.owner !== v.idx) return { outcome: { value: false } };
       return {
         outcome: { value: true },
         apply: (model) => {
