@@ -140,7 +140,8 @@ export function createFailoverStore<P extends PingableCacheStore>(options: Failo
         if (health === 'healthy') return true;
         durable = true;
       } catch (error) {
-        monitor.failed(error);
+        // As for reads: a large write that is merely slow is no outage (the fallback still takes it).
+        if (!(error instanceof CacheTimeoutError && keys > keysPerDeadline)) monitor.failed(error);
       }
     }
     await call(fallback);

@@ -81,8 +81,13 @@ export class HealthMonitor {
     if (this.#state !== 'healthy' || this.#closed) return;
     try {
       await withDeadline(this.opts.ping(), this.opts.timeoutMs, 'ping');
-    } catch (error) {
-      this.failed(error);
+    } catch {
+      // Confirmed by a second ping: one slow answer (the process busy with a large query) is no outage.
+      try {
+        await withDeadline(this.opts.ping(), this.opts.timeoutMs, 'ping');
+      } catch (error) {
+        this.failed(error);
+      }
     }
   }
 
