@@ -65,8 +65,19 @@ export class Evictor {
     if (!durable) this.remember(namespaces);
   }
 
-  /** Writes what is pending straight to the shared store; throws (and keeps it) when that fails. */
-  readonly replay = async (primary: CacheStore): Promise<void> => {
+  /**
+   * Writes what is pending straight to the shared store; throws (and keeps it) when that fails.
+   *
+   * After an outage (`afterOutage`), it evicts the global epoch instead, whatever this instance
+   * journaled: another instance may have journaled evictions it will never replay (it died, or it is
+   * still cut off), and entries in the shared store may be older than those writes. A cold cache after
+   * an outage, never a stale read (a revoked key included).
+   */
+  readonly replay = async (primary: CacheStore, recovery: { afterOutage?: boolean } = {}): Promise<void> => {
+    if (recovery.afterOutage) {
+      this.pending.clear();
+      this.epochPending = true;
+    }
     if (this.pendingCount === 0) return;
     const namespaces = this.epochPending ? [EPOCH_NAMESPACE] : [...this.pending];
     const write = primary.setMany(this.generations.bumpEntries(namespaces));

@@ -24,6 +24,8 @@ interface Harness {
   primary: RedisStore;
   fallback: MemoryStore;
   logger: { warn: jest.Mock; info: jest.Mock; debug: jest.Mock };
+  /** What each call of onRecover was told: false for the first connection, true after an outage. */
+  afterOutage: boolean[];
   /** `backend:<b>` on each change, `onRecover:<backend at that time>` on each call, in order. */
   events: string[];
 }
@@ -44,6 +46,7 @@ async function startServer(port?: number): Promise<TestRedisServer> {
 
 function createHarness(url: string, onRecover?: FailoverStoreOptions<RedisStore>['onRecover']): Harness {
   const events: string[] = [];
+  const afterOutage: boolean[] = [];
   const logger = { warn: jest.fn(), info: jest.fn(), debug: jest.fn() };
   const primary = createRedisStore({ url, timeoutMs });
   const fallback = createMemoryStore();
@@ -52,14 +55,15 @@ function createHarness(url: string, onRecover?: FailoverStoreOptions<RedisStore>
     fallback,
     timeoutMs,
     logger,
-    onRecover: async (p: RedisStore) => {
+    onRecover: async (p: RedisStore, recovery: { afterOutage: boolean }) => {
       events.push(`onRecover:${store.backend}`);
-      await onRecover?.(p);
+      afterOutage.push(recovery.afterOutage);
+      await onRecover?.(p, recovery);
     },
   });
   store.on('backend', (backend: CacheBackend) => events.push(`backend:${backend}`));
   stores.push(store);
-  return { store, primary, fallback, logger, events };
+  return { store, primary, fallback, logger, events, afterOutage };
 }
 
 async function waitForBackend(store: FailoverStore, backend: CacheBackend, withinMs: number): Promise<void> {
@@ -118,8 +122,9 @@ describe('failover store against a real redis-server', () => {
 
   it('switches back to Redis after a restart: onRecover first, then a cleared memory store', async () => {
     const server = await startServer();
-    const { store, fallback, logger, events } = createHarness(server.url);
+    const { store, fallback, logger, events, afterOutage } = createHarness(server.url);
     await waitForBackend(store, 'redis', recoveryMs);
+    expect(afterOutage).toEqual([false]); // a normal start
     await server.kill();
     await store.get('trigger'); // notices the outage
     expect(store.backend).toBe('memory');
@@ -133,6 +138,7 @@ describe('failover store against a real redis-server', () => {
 
     expect(Date.now() - restartedAt).toBeLessThan(recoveryMs);
     expect(events).toEqual(['onRecover:memory', 'backend:redis']);
+    expect(afterOutage).toEqual([false, true]); // told it comes back from an outage
     expect(await fallback.get('outage-entry')).toBeUndefined();
     expect(await store.get('outage-entry')).toBeUndefined();
     expect(logger.warn).toHaveBeenCalledTimes(1);

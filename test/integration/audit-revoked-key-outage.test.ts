@@ -59,14 +59,10 @@ describe('audit: a key revoked during a Redis outage', () => {
     for (const t of [b, a]) expect(await t.client(u.key).errorCode(ME)).toBe('UNAUTHENTICATED');
   });
 
-  // KNOWN BUG (not fixed here: src/cache and src/caching are others' today). The eviction of the revoked
-  // key's `auth:{hash}` lives only in A's journal; if A dies before Redis returns, nobody replays it, and
-  // B, back on Redis, reads the old generation and authenticates the revoked key from the old entry
-  // (Redis, and B's local tier) until it expires (CACHE_DEFAULT_TTL). With A alive the same happens for
-  // the ~0.1-1 s between B's recovery and A's replay. A fix: an instance recovering from an outage it
-  // saw bumps the global epoch before serving from Redis (or authentication stays on the database for a
-  // grace period after a recovery, which covers only the second case).
-  it.failing('KNOWN BUG: is refused after Redis returns even when the instance that revoked it died during the outage', async () => {
+  // The eviction of the revoked key's `auth:{hash}` lived only in A's journal; A dies before Redis
+  // returns, so nobody replays it. B saw the outage too: on its recovery it evicts the global epoch, so it
+  // reads no entry older than the outage, and the revoked key is refused.
+  it('is refused after Redis returns even when the instance that revoked it died during the outage', async () => {
     const c = await startTestApp({ databaseUrl: db.url, env: env() });
     const u = await c.createUser();
     const [key] = (await c.client(ADMIN_KEY).ok<{ apiKeys: { id: string }[] }>(KEYS, { userId: u.id })).apiKeys;

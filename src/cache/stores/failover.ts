@@ -33,7 +33,7 @@ export interface FailoverStoreOptions<P extends PingableCacheStore = PingableCac
    * replay there what could not reach it. While it runs, writes go to both stores and reads to the fallback.
    * If it throws, the store stays on the fallback and retries later.
    */
-  onRecover?: (primary: P) => Promise<void> | void;
+  onRecover?: (primary: P, recovery: { afterOutage: boolean }) => Promise<void> | void;
   /** First delay between probes of an unhealthy primary, in **milliseconds**. Default {@link defaultMinBackoffMs}. */
   minBackoffMs?: number;
   /** Longest delay between probes, in **milliseconds**. Default {@link defaultMaxBackoffMs}. */
@@ -100,8 +100,8 @@ export function createFailoverStore<P extends PingableCacheStore>(options: Failo
     healthCheckIntervalMs: options.healthCheckIntervalMs ?? defaultHealthCheckIntervalMs,
     label: 'Redis',
     logger,
-    recover: async () => {
-      await options.onRecover?.(primary);
+    recover: async (afterOutage) => {
+      await options.onRecover?.(primary, { afterOutage });
       fallback.clear();
     },
     onChange: (healthy) => {

@@ -15,8 +15,11 @@ export interface HealthMonitorOptions {
   maxBackoffMs: number;
   /** Pings while healthy, so an idle instance notices an outage too; 0 turns it off. */
   healthCheckIntervalMs: number;
-  /** Runs once the backend answers again, before it is declared healthy; throwing keeps it unhealthy. */
-  recover(): Promise<void>;
+  /**
+   * Runs once the backend answers, before it is declared healthy; throwing keeps it unhealthy.
+   * `afterOutage` is false only when the very first probe answered (a normal start).
+   */
+  recover(afterOutage: boolean): Promise<void>;
   /** Told of each change between healthy and not. */
   onChange(healthy: boolean): void;
   logger: CacheLogger;
@@ -132,9 +135,10 @@ export class HealthMonitor {
       this.#state = 'unhealthy';
       return;
     }
+    const afterOutage = this.#state !== 'starting';
     this.#state = 'recovering';
     try {
-      await this.opts.recover();
+      await this.opts.recover(afterOutage);
     } catch (error) {
       if (!this.#recoverFailureLogged) {
         this.opts.logger.warn(
