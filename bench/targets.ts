@@ -19,7 +19,7 @@ export const OUR_SERVER = {
   fromSource: ['-r', '@swc-node/register', 'src/main.ts'],
 };
 
-export type TargetId = 'off' | 'memory' | 'redis' | 'apollo' | 'yoga' | 'mercurius' | 'ceiling';
+export type TargetId = 'off' | 'memory' | 'resolver-tier' | 'redis' | 'apollo' | 'yoga' | 'mercurius' | 'ceiling';
 
 export interface TargetSpec {
   id: TargetId;
@@ -31,6 +31,8 @@ export interface TargetSpec {
 export const TARGETS: TargetSpec[] = [
   { id: 'off', label: 'ours, cache off', kind: 'ours' },
   { id: 'memory', label: 'ours, memory', kind: 'ours' },
+  // The operation tier off: what the resolver tier alone gives (a new operation made of cached fields).
+  { id: 'resolver-tier', label: 'ours, memory, resolver tier only', kind: 'ours' },
   { id: 'redis', label: 'ours, Redis', kind: 'ours' },
   { id: 'apollo', label: 'Apollo + response-cache', kind: 'peer' },
   { id: 'yoga', label: 'Yoga + envelop response-cache', kind: 'peer' },
@@ -99,6 +101,7 @@ function ourEnv(id: TargetId, port: number, o: StartOptions): Record<string, str
     SEED_ADMIN_API_KEY: o.adminKey,
     CACHE_ENABLED: id === 'off' ? 'false' : 'true',
     REDIS_ENABLED: id === 'redis' ? 'true' : 'false',
+    CACHE_OPERATION_TIER: id === 'resolver-tier' ? 'false' : 'true',
     REDIS_URL: o.redisUrl,
   };
 }
