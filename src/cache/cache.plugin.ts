@@ -2,6 +2,7 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { OperationCapture, type OperationTier } from './operation-tier';
 import { attachRequestState, operationCandidateOf } from './request-state';
 import type { ResolverCache } from './resolver-cache';
+import type { CacheReport } from './types';
 
 /** Options of {@link createCachePlugin}. */
 export interface CachePluginOptions<TContext = BaseContext> {
@@ -11,6 +12,26 @@ export interface CachePluginOptions<TContext = BaseContext> {
   operationTier?: OperationTier;
   /** What an operation-tier hit needs to know of the caller (e.g. the key's id, to record its use). */
   callerOf?(context: TContext): unknown;
+  /**
+   * Set the HTTP `Cache-Control` header from the cache's own report, so that Apollo's cache-control
+   * plugin (which wraps every field's resolver for its per-field hook) can be turned off with
+   * `ApolloServerPluginCacheControlDisabled()`. The value is the one Apollo computes for a schema whose
+   * object types inherit their maxAge: the smallest `maxAge` of the cached fields that ran, `private` when
+   * any of them is PRIVATE, and `no-store` for a response with errors or no cached field. Default false.
+   */
+  cacheControlHeader?: boolean;
+}
+
+/** The `Cache-Control` value of a response, from its report (see {@link CachePluginOptions.cacheControlHeader}). */
+export function cacheControlOf(report: CacheReport | null, hasErrors: boolean): string {
+  if (!report || hasErrors || report.fields.length === 0) return 'no-store';
+  let maxAge = Number.POSITIVE_INFINITY;
+  let scope = 'public';
+  for (const field of report.fields) {
+    maxAge = Math.min(maxAge, field.maxAge);
+    if (field.scope === 'PRIVATE') scope = 'private';
+  }
+  return maxAge > 0 ? `max-age=${maxAge}, ${scope}` : 'no-store';
 }
 
 /** A request asks for fresh values with `Cache-Control: no-cache` (or `no-store`, or `Pragma: no-cache`). */
@@ -54,6 +75,10 @@ export function createCachePlugin<TContext extends BaseContext>(
         },
         async willSendResponse({ response, overallCachePolicy }) {
           const report = state.report.toReport();
+          const single = response.body.kind === 'single' ? response.body.singleResult : undefined;
+          if (options.cacheControlHeader) {
+            response.http.headers.set('cache-control', cacheControlOf(report, !!single?.errors?.length));
+          }
           if (!report) return;
           response.http.headers.set(headerName, report.status);
           // Entries may be shared (PUBLIC): a shared HTTP cache must still tell callers apart.
@@ -65,10 +90,16 @@ export function createCachePlugin<TContext extends BaseContext>(
           if (result.extensions && 'cache' in result.extensions) return; // someone else's key: leave it alone
           result.extensions = { ...result.extensions, cache: report };
           if (!tier || !candidate || !capture?.storable || result.errors?.length || result.data == null) return;
-          // What Apollo's cache-control plugin sets after this hook, for a response without errors.
+          // The header as sent: ours, or what Apollo's cache-control plugin sets after this hook.
           const policy = overallCachePolicy.policyIfCacheable();
-          const headers: Record<string, string> = { vary: response.http.headers.get('vary') ?? '' };
-          if (policy) headers['cache-control'] = `max-age=${policy.maxAge}, ${policy.scope.toLowerCase()}`;
+          const headers: Record<string, string> = {
+            vary: response.http.headers.get('vary') ?? '',
+            'cache-control': options.cacheControlHeader
+              ? cacheControlOf(report, false)
+              : policy
+                ? `max-age=${policy.maxAge}, ${policy.scope.toLowerCase()}`
+                : 'no-store',
+          };
           await tier.store(candidate, capture, {
             data: result.data,
             headers,

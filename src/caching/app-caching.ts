@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Registry } from 'prom-client';
 import { type KeyLookupFn, lookupKeyByHash } from '../auth/authenticator';
@@ -120,7 +121,10 @@ export async function setUpCaching({ config, logger, orm, registry, onEvent }: A
           createCachePlugin<Context>(resolverCache, {
             operationTier: operationTier ?? undefined,
             callerOf: (context) => context.viewer,
+            // The header from the cache's report: Apollo's own plugin would wrap every field's resolver.
+            cacheControlHeader: true,
           }),
+          ApolloServerPluginCacheControlDisabled(),
         ]
       : [],
     backend,
