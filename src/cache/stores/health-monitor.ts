@@ -82,12 +82,15 @@ export class HealthMonitor {
 
   async #healthCheck(): Promise<void> {
     if (this.#state !== 'healthy' || this.#closed) return;
+    // A health ping is off the request path: it may wait longer than a request's call would. It only
+    // has to tell an outage (which requests' own calls notice at once) on an idle instance, not judge a
+    // process that is busy with a large query. One slow answer is confirmed by a second ping.
+    const deadline = Math.max(this.opts.timeoutMs * 10, 500);
     try {
-      await withDeadline(this.opts.ping(), this.opts.timeoutMs, 'ping');
+      await withDeadline(this.opts.ping(), deadline, 'ping');
     } catch {
-      // Confirmed by a second ping: one slow answer (the process busy with a large query) is no outage.
       try {
-        await withDeadline(this.opts.ping(), this.opts.timeoutMs, 'ping');
+        await withDeadline(this.opts.ping(), deadline, 'ping');
       } catch (error) {
         this.failed(error);
       }
