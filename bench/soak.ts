@@ -160,6 +160,7 @@ async function soak(shape: Shape, dbFile: string): Promise<Result> {
   const samples: Sample[] = [];
   const cacheStatuses: Record<string, number> = {};
   let errors = 0;
+  const errorSamples: string[] = [];
   const started = Date.now();
   const sample = async () => {
     const { rssMiB, hwmMiB } = procStatus(pid);
@@ -194,11 +195,15 @@ async function soak(shape: Shape, dbFile: string): Promise<Result> {
             body: bodyFor(shape, FIRST_ID + i),
           });
           const json = (await res.json()) as { data?: { user: unknown }; errors?: unknown[] };
-          if (!res.ok || json.errors || json.data?.user !== null) errors++;
+          if (!res.ok || json.errors || json.data?.user !== null) {
+            errors++;
+            if (errorSamples.length < 3) errorSamples.push(`HTTP ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
+          }
           const status = res.headers.get('x-cache') ?? 'none';
           cacheStatuses[status] = (cacheStatuses[status] ?? 0) + 1;
-        } catch {
+        } catch (err) {
           errors++;
+          if (errorSamples.length < 3) errorSamples.push(`transport: ${(err as Error).message}`);
         }
         done++;
         if (done % 10_000 === 0)
@@ -212,6 +217,7 @@ async function soak(shape: Shape, dbFile: string): Promise<Result> {
     await sampler;
     await sleep(SAMPLE_EVERY_MS); // one last sample once the load is over
     await sample();
+    if (errorSamples.length > 0) console.log(`  ${shape}: errors, e.g.\n    ${errorSamples.join('\n    ')}`);
     return { shape, samples, fullGcs, seconds: (Date.now() - started) / 1000, errors, cacheStatuses };
   } finally {
     await stopServer(child);
@@ -225,12 +231,13 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 function svg(results: Result[]): string {
   const W = 860;
-  const H = 440;
+  const PLOT_H = 440; // the chart; the legend goes below it
+  const H = PLOT_H + results.length * 3 * 18 + 16;
   const m = { left: 64, right: 24, top: 48, bottom: 56 };
   const maxX = ENTRIES;
   const maxY = Math.max(...results.flatMap((r) => r.samples.flatMap((s) => [s.rssMiB, s.heapMiB ?? 0]))) * 1.1;
   const x = (v: number) => m.left + (v / maxX) * (W - m.left - m.right);
-  const y = (v: number) => H - m.bottom - (v / maxY) * (H - m.top - m.bottom);
+  const y = (v: number) => PLOT_H - m.bottom - (v / maxY) * (PLOT_H - m.top - m.bottom);
   const colors: Record<Shape, string> = { inline: '#d62728', variables: '#1f77b4' };
   const lines: string[] = [];
   const legend: string[] = [];
@@ -251,7 +258,7 @@ function svg(results: Result[]): string {
           `<polyline fill="none" stroke="${colors[r.shape]}" stroke-width="2" ${dash ? `stroke-dasharray="${dash}" ` : ''}points="${points.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ')}"/>`,
         );
       }
-      const ly = m.top + 14 + row * 18;
+      const ly = PLOT_H + 8 + row * 18;
       legend.push(
         `<line x1="${m.left + 12}" y1="${ly - 4}" x2="${m.left + 40}" y2="${ly - 4}" stroke="${colors[r.shape]}" stroke-width="2" ${dash ? `stroke-dasharray="${dash}"` : ''}/>`,
         `<text x="${m.left + 46}" y="${ly}" font-size="12">${esc(`${label}, ${SHAPE_LABEL[r.shape]}`)}</text>`,
@@ -270,8 +277,8 @@ function svg(results: Result[]): string {
   const xStep = niceStep(maxX / 8);
   for (let v = 0; v <= maxX; v += xStep) {
     grid.push(
-      `<line x1="${x(v).toFixed(1)}" y1="${m.top}" x2="${x(v).toFixed(1)}" y2="${H - m.bottom}" stroke="#eee"/>`,
-      `<text x="${x(v).toFixed(1)}" y="${H - m.bottom + 16}" font-size="11" text-anchor="middle">${v >= 1000 ? `${v / 1000}k` : v}</text>`,
+      `<line x1="${x(v).toFixed(1)}" y1="${m.top}" x2="${x(v).toFixed(1)}" y2="${PLOT_H - m.bottom}" stroke="#eee"/>`,
+      `<text x="${x(v).toFixed(1)}" y="${PLOT_H - m.bottom + 16}" font-size="11" text-anchor="middle">${v >= 1000 ? `${v / 1000}k` : v}</text>`,
     );
   }
   return [
@@ -279,12 +286,11 @@ function svg(results: Result[]): string {
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${W / 2}" y="24" font-size="15" text-anchor="middle">${esc(`Memory while writing ${ENTRIES.toLocaleString('en-US')} distinct cache entries (memory store, ${new Date().toISOString().slice(0, 10)})`)}</text>`,
     ...grid,
-    `<line x1="${m.left}" y1="${H - m.bottom}" x2="${W - m.right}" y2="${H - m.bottom}" stroke="#333"/>`,
-    `<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${H - m.bottom}" stroke="#333"/>`,
-    `<text x="${(m.left + W - m.right) / 2}" y="${H - 14}" font-size="12" text-anchor="middle">distinct entries written (requests)</text>`,
-    `<text x="16" y="${(m.top + H - m.bottom) / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 16 ${(m.top + H - m.bottom) / 2})">MiB</text>`,
+    `<line x1="${m.left}" y1="${PLOT_H - m.bottom}" x2="${W - m.right}" y2="${PLOT_H - m.bottom}" stroke="#333"/>`,
+    `<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${PLOT_H - m.bottom}" stroke="#333"/>`,
+    `<text x="${(m.left + W - m.right) / 2}" y="${PLOT_H - 14}" font-size="12" text-anchor="middle">distinct entries written (requests)</text>`,
+    `<text x="16" y="${(m.top + PLOT_H - m.bottom) / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 16 ${(m.top + PLOT_H - m.bottom) / 2})">MiB</text>`,
     ...lines,
-    `<rect x="${m.left + 6}" y="${m.top}" width="470" height="${row * 18 + 8}" fill="white" fill-opacity="0.85"/>`,
     ...legend,
     '</svg>',
     '',
@@ -350,6 +356,16 @@ function table(results: Result[]): string {
     ...rows,
     '',
     `X-Cache answers: ${statuses}.`,
+    '',
+    ...results.map((r) => {
+      const live = slope(r.fullGcs.map((g) => [g.entries, g.afterMiB] as const));
+      const verdict = !Number.isFinite(live)
+        ? 'too few full GCs in the second half to tell'
+        : Math.abs(live) < 1
+          ? `flat in the second half (${f1(live)} MiB per 10k entries): bounded once the caches are full`
+          : `still growing in the second half: ${f1(live)} MiB per 10k entries`;
+      return `- ${SHAPE_LABEL[r.shape]}: live heap ${verdict}; RSS above it is V8's headroom (garbage between full GCs).`;
+    }),
   ].join('\n');
 }
 
