@@ -93,9 +93,8 @@ export function createCacheMiddleware<TContext extends object>(
 
 /** Apollo's HTTP cache hint for a resolver whose maxAge comes from configuration, not from its directive. */
 function setDynamicHint(info: GraphQLResolveInfo, maxAge: number, scope: CacheScope): void {
-  try {
-    cacheControlFromInfo(info).setCacheHint({ maxAge, scope });
-  } catch {
-    // Apollo's cache-control plugin is not running (e.g. outside Apollo Server): no HTTP hint to set.
-  }
+  // Without Apollo's cache-control plugin (off when the cache plugin sets the header itself, or outside
+  // Apollo Server) there is no hint to set; checked first, as a thrown error per field costs a stack trace.
+  if (!('cacheControl' in info)) return;
+  cacheControlFromInfo(info).setCacheHint({ maxAge, scope });
 }
