@@ -79,7 +79,13 @@ export async function createCacheStack({
     // Imported here only: an app on the memory store never loads the Redis client.
     const { createRedisStore } = require('../cache/redis') as typeof import('../cache/redis');
     failover = createFailoverStore({
-      primary: createRedisStore({ url: config.redis.url, timeoutMs: config.redis.timeoutMs, logger: cacheLogger }),
+      // The store's own deadline bounds only its PING (health checks, off the request path): the failover
+      // store bounds every request's call by REDIS_TIMEOUT_MS itself.
+      primary: createRedisStore({
+        url: config.redis.url,
+        timeoutMs: Math.max(config.redis.timeoutMs * 10, 500),
+        logger: cacheLogger,
+      }),
       fallback: tracked(),
       timeoutMs: config.redis.timeoutMs,
       logger: cacheLogger,
