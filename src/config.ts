@@ -19,7 +19,7 @@ export interface Config {
   readonly sandbox: boolean;
   readonly introspection: boolean;
   readonly logLevel: string;
-  /** Upper-case log categories, e.g. `CACHE`, `REQUESTS`. */
+  /** Upper-case log categories, among {@link LOG_CATEGORY_NAMES}. */
   readonly logCategories: ReadonlySet<string>;
   readonly cache: CacheConfig;
   /** Seconds to wait for in-flight requests on SIGTERM before closing anyway. */
@@ -108,6 +108,9 @@ const str = (fallback?: string) =>
     .optional()
     .transform((raw) => (raw === undefined || raw === '' ? fallback : raw));
 
+/** The names `LOG_CATEGORIES` accepts: one line per cache lookup, one line per HTTP request. */
+export const LOG_CATEGORY_NAMES = ['CACHE', 'REQUESTS'] as const;
+
 const envSchema = z.object({
   NODE_ENV: z
     .string()
@@ -139,7 +142,22 @@ const envSchema = z.object({
       });
       return z.NEVER;
     }),
-  LOG_CATEGORIES: str(''),
+  LOG_CATEGORIES: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const names = (raw ?? '')
+        .split(',')
+        .map((c) => c.trim().toUpperCase())
+        .filter(Boolean);
+      const unknown = names.filter((n) => !(LOG_CATEGORY_NAMES as readonly string[]).includes(n));
+      if (unknown.length === 0) return names;
+      ctx.addIssue({
+        code: 'custom',
+        message: `LOG_CATEGORIES must be a comma-separated list of ${LOG_CATEGORY_NAMES.join(', ')}, got: ${JSON.stringify(raw)} (unknown: ${unknown.join(', ')})`,
+      });
+      return z.NEVER;
+    }),
   CACHE_ENABLED: bool('CACHE_ENABLED', true),
   CACHE_DEFAULT_TTL: int('CACHE_DEFAULT_TTL', 300, 1, 31_536_000, 'a number of seconds'),
   CACHE_OPERATION_TIER: bool('CACHE_OPERATION_TIER', true),
@@ -235,12 +253,7 @@ export function loadConfig(env: Env = process.env): Config {
     sandbox: flag('SANDBOX_ENABLED', dev) && introspection,
     introspection,
     logLevel: e.LOG_LEVEL,
-    logCategories: new Set(
-      e
-        .LOG_CATEGORIES!.split(',')
-        .map((c) => c.trim().toUpperCase())
-        .filter(Boolean),
-    ),
+    logCategories: new Set(e.LOG_CATEGORIES),
     cache: {
       enabled: e.CACHE_ENABLED,
       defaultTtlSeconds: e.CACHE_DEFAULT_TTL,

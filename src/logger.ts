@@ -5,7 +5,7 @@ export type { Logger };
 
 export interface LoggerOptions {
   level: string;
-  /** Readable lines for people (development); JSON lines otherwise. */
+  /** Readable single lines for people (development); JSON lines otherwise. */
   pretty: boolean;
   /** Where JSON lines go instead of stdout (tests); ignored when `pretty`. */
   destination?: DestinationStream;
@@ -65,7 +65,8 @@ export function createLogger({ level, pretty, destination }: LoggerOptions): Log
       ...options,
       transport: {
         target: 'pino-pretty',
-        options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
+        // One line per log call (fields inline, as JSON): `LOG_CATEGORIES=CACHE` is one line per lookup.
+        options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true },
       },
     });
   }

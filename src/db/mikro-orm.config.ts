@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { SeedManager } from '@mikro-orm/seeder';
-import { type DatabaseConfig, parseDatabaseUrl } from '../config';
+import { ConfigError, type DatabaseConfig, parseDatabaseUrl } from '../config';
 import { ApiKey } from '../modules/api-key/api-key.entity';
 import { User } from '../modules/user/user.entity';
 
@@ -41,7 +41,7 @@ export function createOrmOptions({ database, debug = false }: OrmOptions): Optio
     discovery: { disableDynamicFileAccess: true },
   };
   if (database.driver === 'sqlite') {
-    if (database.dbName !== ':memory:') mkdirSync(dirname(database.dbName), { recursive: true });
+    if (database.dbName !== ':memory:') makeFolderOf(database.dbName);
     const { LibSqlDriver } = require('@mikro-orm/libsql') as typeof import('@mikro-orm/libsql');
     return { ...common, driver: LibSqlDriver, dbName: database.dbName };
   }
@@ -49,5 +49,32 @@ export function createOrmOptions({ database, debug = false }: OrmOptions): Optio
   return { ...common, driver: PostgreSqlDriver, clientUrl: database.clientUrl, pool: { min: 0, max: 10 } };
 }
 
-/** For the MikroORM CLI only (it needs a default export). */
-export default createOrmOptions({ database: parseDatabaseUrl(process.env.DATABASE_URL || 'sqlite:data/app.db') });
+/**
+ * Creates the folder of a SQLite file. A path it cannot create (a file in the way, no permission) is a
+ * {@link ConfigError} naming DATABASE_URL, not a raw `EEXIST`/`EACCES` with a stack trace.
+ */
+function makeFolderOf(file: string): void {
+  const folder = dirname(file);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (err) {
+    const { code, path } = err as NodeJS.ErrnoException;
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? `${path ?? folder} is a file, not a folder`
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? `this user may not create ${path ?? folder} (${code})`
+          : `${(err as Error).message}`;
+    throw new ConfigError(
+      `DATABASE_URL: cannot create the folder ${JSON.stringify(folder)} for the SQLite file: ${why}. Set DATABASE_URL=sqlite:<a path in a folder this user can write>, e.g. sqlite:data/app.db`,
+    );
+  }
+}
+
+/**
+ * For the MikroORM CLI only (it needs a default export). A function, which the CLI calls: importing this
+ * module (the app does) must not read the environment, create folders or throw.
+ */
+export default function cliConfig(): Options {
+  return createOrmOptions({ database: parseDatabaseUrl(process.env.DATABASE_URL || 'sqlite:data/app.db') });
+}

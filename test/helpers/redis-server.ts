@@ -32,6 +32,8 @@ export interface StartRedisServerOptions {
 const redisServerBin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
 const startTimeoutMs = 5000;
 const running = new Set<ChildProcess>();
+/** Set when the binary was not found: later starts throw it at once. */
+let notInstalled: Error | undefined;
 
 // A crashed test file must not leave servers behind.
 process.once('exit', () => {
@@ -97,18 +99,38 @@ async function spawnReady(port: number, password: string | undefined): Promise<C
     'warning',
   ];
   if (password !== undefined) args.push('--requirepass', password);
+  if (notInstalled) throw notInstalled;
   const child = spawn(redisServerBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
+  let spawnError: NodeJS.ErrnoException | undefined;
+  child.once('error', (err: NodeJS.ErrnoException) => {
+    spawnError = err;
+    running.delete(child);
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.once('exit', () => running.delete(child));
   const deadline = Date.now() + startTimeoutMs;
+  const failedToSpawn = () => {
+    if (spawnError?.code === 'ENOENT') {
+      // Said once, clearly; every later start fails at once with the same error instead of waiting.
+      notInstalled = new Error(
+        `redis-server not found: install it (apt-get install redis-server) or set REDIS_URL${
+          redisServerBin !== 'redis-server' ? ` (REDIS_SERVER_BIN=${redisServerBin} does not exist)` : ''
+        }`,
+      );
+      throw notInstalled;
+    }
+    if (spawnError) throw spawnError;
+  };
   while (Date.now() < deadline) {
+    failedToSpawn();
     if (child.exitCode !== null || child.signalCode !== null) break;
     if (await answersPing(port, password)) return child;
     await sleep(20);
   }
+  failedToSpawn();
   await killAndWait(child);
   throw new Error(`redis-server on port ${port} did not answer PING within ${startTimeoutMs} ms. Output:\n${output}`);
 }

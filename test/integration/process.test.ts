@@ -53,7 +53,7 @@ describe('the server process (npm start)', () => {
     });
     try {
       const [, url] = await main.waitFor(/Apollo Sandbox: open (\S+)/);
-      const [, key] = await main.waitFor(/"Authorization": "Bearer (gqk_[^"]+)"/);
+      const [, key] = await main.waitFor(/value: +Bearer (gqk_\S+)/);
       expect(url).toBe(`http://localhost:${port}/graphql`);
       const me = await new GraphQLClient(`http://127.0.0.1:${port}/graphql`, key).ok<{
         me: { email: string; role: string };

@@ -43,12 +43,12 @@ describe("the README's quick start", () => {
     child.stderr!.on('data', (d) => (out += d));
     try {
       const started = Date.now();
-      while (!/"Authorization": "Bearer gqk_[^"]+"/.test(out)) {
+      while (!/value: +Bearer gqk_\S+/.test(out)) {
         if (Date.now() - started > 30_000 || child.exitCode !== null) throw new Error(`no banner: ${out}`);
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(out).toContain(`Apollo Sandbox: open http://localhost:${port}/graphql`);
-      const key = /"Authorization": "Bearer (gqk_[^"]+)"/.exec(out)![1]!;
+      const key = /value: +Bearer (gqk_\S+)/.exec(out)![1]!;
       const data = await new GraphQLClient(`http://127.0.0.1:${port}/graphql`, key).ok<{ users: { total: number } }>(
         '{ users { total } }',
       );

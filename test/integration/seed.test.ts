@@ -38,7 +38,7 @@ describe('npm run seed', () => {
       await seed(a.url); // idempotent
       await seed(b.url);
       const rowsA = await snapshot(a.url);
-      expect(rowsA).toHaveLength(12 * 3);
+      expect(rowsA).toHaveLength(12 * 3 + 1); // and the admin's key
       expect(await snapshot(b.url)).toEqual(rowsA);
 
       const t = await startTestApp({ databaseUrl: a.url });

@@ -94,6 +94,16 @@ describe('loadConfig', () => {
   it('parses LOG_CATEGORIES case-insensitively', () => {
     expect([...loadConfig({ LOG_CATEGORIES: 'cache, Requests' }).logCategories]).toEqual(['CACHE', 'REQUESTS']);
   });
+
+  it('refuses an unknown LOG_CATEGORIES name, listing the known ones', () => {
+    expect(messageOf({ LOG_CATEGORIES: 'cache,sql' })).toBe(
+      'Invalid configuration:\n  LOG_CATEGORIES must be a comma-separated list of CACHE, REQUESTS, got: "cache,sql" (unknown: SQL)',
+    );
+    // with the other bad variables, in one message
+    const message = messageOf({ LOG_CATEGORIES: 'CACHE,REQUEST', PORT: 'x' });
+    expect(message).toContain('PORT must be');
+    expect(message).toContain('(unknown: REQUEST)');
+  });
 });
 
 describe('parseDatabaseUrl', () => {
