@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expressMiddleware } from '@as-integrations/express5';
 import { MikroORM } from '@mikro-orm/core';
@@ -19,6 +19,7 @@ import { createApolloServer } from './http/apollo';
 import { createExpressApp, GRAPHQL_BODY_LIMIT_BYTES } from './http/express-app';
 import { createMetrics, type Metrics } from './http/metrics';
 import { createOperationHandler } from './http/operation-handler';
+import { createRateLimit, type RateLimitHandler } from './http/rate-limit';
 import { createLogger, type Logger } from './logger';
 
 export interface AppOptions {
@@ -58,6 +59,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   if (config.nodeEnv === 'production' && !config.metricsToken)
     logger.warn('GET /metrics is open to anyone: set METRICS_TOKEN to require "Authorization: Bearer <token>".');
   let caching: AppCaching | null = null;
+  let rateLimit: RateLimitHandler | null = null;
   try {
     caching = await setUpCaching({ config, logger, orm, registry: metrics.registry, onEvent: options.onCacheEvent });
     const firstAdminSecret = await prepareDatabase(orm, {
@@ -97,6 +99,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       }),
     });
     const { operationTier } = caching;
+    const { rateLimit: limits } = config;
+    if (limits.enabled) rateLimit = createRateLimit({ ...limits, redis: config.cache.redis, logger });
+    type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+    const limited = (handler: Listener): Listener =>
+      rateLimit ? (req, res) => rateLimit!(req, res, () => handler(req, res)) : handler;
     if (operationTier) {
       const answerRepeats = createOperationHandler({
         tier: operationTier,
@@ -110,8 +117,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           authenticator.recordUse(entry.caller as Viewer, () => orm.em.fork());
         },
       });
-      httpServer.on('request', (req, res) => answerRepeats(req, res, () => express(req, res)));
-    } else httpServer.on('request', express);
+      httpServer.on(
+        'request',
+        limited((req, res) => answerRepeats(req, res, () => express(req, res))),
+      );
+    } else httpServer.on('request', limited(express));
 
     return {
       config,
@@ -140,11 +150,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await apollo.stop(); // drains the HTTP server first
         await orm.close(true);
         await caching?.close();
+        await rateLimit?.close();
       },
     };
   } catch (err) {
     await orm.close(true);
     await caching?.close();
+    await rateLimit?.close();
     throw err;
   }
 }

@@ -28,6 +28,15 @@ export interface Config {
   readonly queryLimits: QueryLimitsConfig;
   /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
+  /** Requests per API key (or per client IP without one) on `/graphql` (src/http/rate-limit.ts). */
+  readonly rateLimit: RateLimitConfig;
+}
+
+export interface RateLimitConfig {
+  readonly enabled: boolean;
+  /** Requests allowed per window. */
+  readonly points: number;
+  readonly windowSeconds: number;
 }
 
 export interface QueryLimitsConfig {
@@ -182,6 +191,9 @@ const envSchema = z.object({
     ctx.addIssue({ code: 'custom', message: `METRICS_TOKEN must be at least 16 characters, got: ${raw.length}` });
     return z.NEVER;
   }),
+  RATE_LIMIT_ENABLED: z.string().optional(),
+  RATE_LIMIT_POINTS: int('RATE_LIMIT_POINTS', 600, 1, 1_000_000_000, 'a number of requests'),
+  RATE_LIMIT_WINDOW_SECONDS: int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400, 'a number of seconds'),
 });
 
 /** Every environment variable the configuration reads. */
@@ -236,7 +248,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const e = parsed.data;
   const dev = e.NODE_ENV !== 'production';
-  const flag = (name: 'SANDBOX_ENABLED' | 'INTROSPECTION_ENABLED', fallback: boolean) => {
+  const flag = (name: 'SANDBOX_ENABLED' | 'INTROSPECTION_ENABLED' | 'RATE_LIMIT_ENABLED', fallback: boolean) => {
     const r = bool(name, fallback).safeParse(e[name]);
     if (!r.success) throw new ConfigError(`Invalid configuration:\n  ${r.error.issues[0]!.message}`);
     return r.data;
@@ -271,6 +283,11 @@ export function loadConfig(env: Env = process.env): Config {
       maxTokens: e.QUERY_MAX_TOKENS,
     },
     metricsToken: e.METRICS_TOKEN,
+    rateLimit: {
+      enabled: flag('RATE_LIMIT_ENABLED', !dev),
+      points: e.RATE_LIMIT_POINTS,
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+    },
   };
   return deepFreeze(config);
 }

@@ -1,0 +1,141 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { hashApiKeySecret, secretFromHeaders } from '../auth/api-key-secret';
+import type { Logger } from '../logger';
+
+type Next = () => void;
+
+/** The HTTP handler in front of everything else on `/graphql`, and what to close with the app. */
+export interface RateLimitHandler {
+  (req: IncomingMessage, res: ServerResponse, next: Next): void;
+  /** Closes its Redis client, if any. */
+  close(): Promise<void>;
+}
+
+export interface RateLimitOptions {
+  points: number;
+  windowSeconds: number;
+  /** Redis shared by every instance; memory (per process) when undefined. */
+  redis?: { url: string; timeoutMs: number };
+  logger: Logger;
+}
+
+/**
+ * Rate limiting per API key (the SHA-256 of the presented secret, whether or not it is valid) and per
+ * client IP for requests without one: `points` requests per `windowSeconds` on `POST`/`GET /graphql`.
+ * Over the budget: 429 with `Retry-After`. It runs before the operation tier, so cached answers count too.
+ *
+ * On Redis, every instance shares one budget; when Redis is down or slow the in-process insurance limiter
+ * decides instead, so an outage never turns into a refusal.
+ */
+export function createRateLimit(options: RateLimitOptions): RateLimitHandler {
+  const { points, windowSeconds: duration, logger } = options;
+  const insurance = new RateLimiterMemory({ points, duration, keyPrefix: 'rl' });
+  let limiter: RateLimiterAbstract = insurance;
+  let close = async () => {};
+  let deadlineMs = 0;
+  if (options.redis) {
+    // Loaded only with Redis on, like the cache's Redis store.
+    const { createClient } = require('@keyv/redis') as typeof import('@keyv/redis');
+    let closed = false;
+    const client = createClient({
+      url: options.redis.url,
+      disableOfflineQueue: true, // fail at once while disconnected: the insurance limiter answers
+      socket: {
+        connectTimeout: 1000,
+        reconnectStrategy: (retries: number) => (closed ? false : Math.min(100 * 2 ** retries, 2000)),
+      },
+    });
+    let reported = false;
+    client.on('error', (err: Error) => {
+      if (reported) return;
+      reported = true;
+      logger.warn({ err: err.message }, 'rate limit: Redis unreachable, counting in memory until it is back');
+    });
+    client.on('ready', () => {
+      reported = false;
+    });
+    client.connect().catch(() => undefined);
+    limiter = new RateLimiterRedis({
+      storeClient: client,
+      useRedisPackage: true,
+      rejectIfRedisNotReady: true,
+      points,
+      duration,
+      keyPrefix: 'rl',
+      insuranceLimiter: insurance,
+    });
+    deadlineMs = Math.max(options.redis.timeoutMs, 250);
+    close = async () => {
+      closed = true;
+      if (client.isOpen) client.destroy();
+    };
+  }
+
+  /** Consumes one point; a paused Redis gets `deadlineMs`, then the insurance limiter decides. */
+  const consume = (key: string): Promise<RateLimiterRes> => {
+    if (!deadlineMs) return limiter.consume(key);
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        insurance.consume(key).then(resolve, reject);
+      }, deadlineMs);
+      const settle = (done: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        done();
+      };
+      limiter.consume(key).then(
+        (r) => settle(() => resolve(r)),
+        (e) => settle(() => reject(e)),
+      );
+    });
+  };
+
+  const handler = ((req, res, next) => {
+    if ((req.method !== 'POST' && req.method !== 'GET') || !isGraphqlPath(req.url)) return next();
+    const secret = secretFromHeaders({ get: (name) => header(req.headers[name]) });
+    const key = secret ? hashApiKeySecret(secret) : `ip:${req.socket.remoteAddress ?? 'unknown'}`;
+    consume(key).then(
+      () => next(),
+      (rejection: unknown) => {
+        if (rejection instanceof RateLimiterRes) return sendTooMany(res, rejection.msBeforeNext);
+        // Never refuse because the limiter itself failed.
+        logger.warn({ err: String(rejection) }, 'rate limit: limiter failed, request let through');
+        next();
+      },
+    );
+  }) as RateLimitHandler;
+  handler.close = () => close();
+  return handler;
+}
+
+function sendTooMany(res: ServerResponse, msBeforeNext: number): void {
+  const retryAfter = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  const body = JSON.stringify({
+    errors: [
+      {
+        message: `Too many requests: the rate limit is reached, retry after ${retryAfter} s.`,
+        extensions: { code: 'RATE_LIMITED', retryAfter },
+      },
+    ],
+  });
+  res.writeHead(429, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'retry-after': String(retryAfter),
+  });
+  res.end(body);
+}
+
+function isGraphqlPath(url: string | undefined): boolean {
+  if (!url) return false;
+  const q = url.indexOf('?');
+  return (q === -1 ? url : url.slice(0, q)) === '/graphql';
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
