@@ -14,8 +14,8 @@ import { startRedisServer, type TestRedisServer } from '../helpers/redis-server'
 
 /** Deadline of each Redis call: above the 50 ms default so a loaded CI machine does not fail over by accident. */
 const timeoutMs = 200;
-/** Generous bound for "answers promptly" (deadline plus slack). */
-const promptMs = 1000;
+/** A bound only a hang would cross: how promptly it answers is measured under load by npm run test:faults. */
+const promptMs = 5000;
 /** Redis reconnects within 2 s and probes back off to 2 s: recovery takes a few seconds at worst. */
 const recoveryMs = 8000;
 

