@@ -226,6 +226,36 @@ describe('failover store against a real redis-server', () => {
     expect(await store.get('evicted')).toBe('gen-2');
   });
 
+  it('production defaults: each call has a 50 ms deadline, and fallback entries live 10 s at most', async () => {
+    const server = await startServer();
+    const ttls: number[] = [];
+    const inner = createMemoryStore();
+    const fallback = Object.assign(Object.create(inner) as MemoryStore, {
+      set: (key: string, value: unknown, ttlSeconds: number) => {
+        ttls.push(ttlSeconds);
+        return inner.set(key, value, ttlSeconds);
+      },
+    });
+    const logger = { warn: jest.fn(), info: jest.fn() };
+    const store = createFailoverStore({
+      primary: createRedisStore({ url: server.url, timeoutMs: 1000 }),
+      fallback,
+      logger,
+    });
+    stores.push(store);
+    await waitForBackend(store, 'redis', recoveryMs);
+    server.pause();
+    try {
+      await store.get('k'); // a paused Redis never answers: the default deadline decides
+      expect(store.backend).toBe('memory');
+      expect(logger.warn.mock.calls[0][0].err).toMatchObject({ name: 'CacheTimeoutError', timeoutMs: 50 });
+      await store.set('k', 'during the outage', 300);
+      expect(ttls).toEqual([10]);
+    } finally {
+      server.resume();
+    }
+  });
+
   it('rejects bad options and bad TTLs with messages that say how to fix them', async () => {
     const primary = createRedisStore({ url: 'redis://127.0.0.1:1', timeoutMs });
     const fallback = createMemoryStore();
