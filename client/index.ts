@@ -26,7 +26,7 @@ export * from './generated/graphql';
 export type { TypedDocumentNode };
 
 // ---------------------------------------------------------------------------------------------
-// The cache report (API.md, "Cache report")
+// The cache report: `extensions.cache` of a response (see the README, "Monitoring")
 // ---------------------------------------------------------------------------------------------
 
 /** Status of a whole response: HIT when every cached resolver hit, MISS when all missed, PARTIAL for a mix, BYPASS when the request asked for no-cache. */

@@ -1,40 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../helpers/free-port';
 import { GraphQLClient } from '../helpers/graphql-client';
-
-const ROOT = join(__dirname, '..', '..');
-
-/** The real entry point, as `npm start` runs it, in a child process. */
-function startMain(env: Record<string, string>): {
-  child: ChildProcess;
-  output: () => string;
-  waitFor: (re: RegExp, ms?: number) => Promise<RegExpMatchArray>;
-} {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const waitFor = (re: RegExp, ms = 20_000) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const started = Date.now();
-      const tick = () => {
-        const m = out.match(re);
-        if (m) return resolve(m);
-        if (child.exitCode !== null) return reject(new Error(`exited ${child.exitCode}: ${out}`));
-        if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${re}: ${out}`));
-        setTimeout(tick, 50);
-      };
-      tick();
-    });
-  return { child, output: () => out, waitFor };
-}
+import { startMain } from '../helpers/main-process';
 
 describe('the server process (npm start)', () => {
   let dir: string;
