@@ -103,6 +103,8 @@ function ourEnv(id: TargetId, port: number, o: StartOptions): Record<string, str
     REDIS_ENABLED: id === 'redis' ? 'true' : 'false',
     CACHE_OPERATION_TIER: id === 'resolver-tier' ? 'false' : 'true',
     REDIS_URL: o.redisUrl,
+    // On by default in production; the load comes from one client, and the peers have no limiter either.
+    RATE_LIMIT_ENABLED: 'false',
   };
 }
 

@@ -73,6 +73,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       config,
       logger,
       plugins: caching.plugins,
+      registry: metrics.registry,
     });
     const authenticator = new Authenticator(logger, caching.keyLookup, caching.keyUsed);
     const graphql = expressMiddleware(apollo, {

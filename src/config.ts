@@ -26,6 +26,8 @@ export interface Config {
   readonly shutdownTimeoutSeconds: number;
   /** Limits on each operation, checked before it runs (src/graphql/query-limits.ts). */
   readonly queryLimits: QueryLimitsConfig;
+  /** Estimated heap bytes of parsed documents and persisted-query texts kept for repeated queries. */
+  readonly documentCacheMaxBytes: number;
   /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
   /** Requests per API key (or per client IP without one) on `/graphql` (src/http/rate-limit.ts). */
@@ -185,6 +187,7 @@ const envSchema = z.object({
   QUERY_MAX_ALIASES: int('QUERY_MAX_ALIASES', 30, 1, 100_000, 'a number of fields'),
   QUERY_MAX_COMPLEXITY: int('QUERY_MAX_COMPLEXITY', 25_000, 1, 1_000_000_000, 'a cost'),
   QUERY_MAX_TOKENS: int('QUERY_MAX_TOKENS', 2000, 1, 1_000_000, 'a number of tokens'),
+  DOCUMENT_CACHE_MAX_BYTES: int('DOCUMENT_CACHE_MAX_BYTES', 16 * 1024 * 1024, 65_536, 2 ** 40, 'a number of bytes'),
   METRICS_TOKEN: str(undefined).transform((raw, ctx) => {
     if (raw === undefined || raw.length >= 16) return raw;
     // A secret: its length is shown, never its value.
@@ -282,6 +285,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxComplexity: e.QUERY_MAX_COMPLEXITY,
       maxTokens: e.QUERY_MAX_TOKENS,
     },
+    documentCacheMaxBytes: e.DOCUMENT_CACHE_MAX_BYTES,
     metricsToken: e.METRICS_TOKEN,
     rateLimit: {
       enabled: flag('RATE_LIMIT_ENABLED', !dev),
