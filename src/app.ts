@@ -14,6 +14,7 @@ import type { Config } from './config';
 import { createContext } from './context';
 import { createOrmOptions } from './db/mikro-orm.config';
 import { prepareDatabase } from './db/prepare-database';
+import { SqliteFileWatch } from './db/sqlite-file';
 import { buildAppSchema } from './graphql/schema';
 import { createApolloServer } from './http/apollo';
 import { createExpressApp, GRAPHQL_BODY_LIMIT_BYTES } from './http/express-app';
@@ -52,7 +53,11 @@ export interface App {
 /** The composition root: config -> database -> schema -> Apollo -> HTTP. Tests reuse it as it is. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: config.nodeEnv === 'development' });
-  const orm = await MikroORM.init(createOrmOptions({ database: config.database }));
+  const { database } = config;
+  // A SQLite file: /ready asks the pool's watch whether the file is (still) at its path.
+  const sqliteFile =
+    database.driver === 'sqlite' && database.dbName !== ':memory:' ? new SqliteFileWatch(database.dbName) : null;
+  const orm = await MikroORM.init(createOrmOptions({ database, sqliteFileWatch: sqliteFile ?? undefined }));
   if (options.onQuery) watchQueries(orm, options.onQuery);
   let shuttingDown = false;
   const metrics = createMetrics();
@@ -94,7 +99,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       explorer: config.sandbox && { nodeEnv: config.nodeEnv, apiKey: firstAdminSecret ?? config.seedAdminApiKey },
       logRequests: config.logCategories.has('REQUESTS'),
       readiness: async () => ({
-        ready: !shuttingDown && (await orm.isConnected()),
+        // A SQLite file away from its path is not ready, even while an open connection still reads it;
+        // problem() also has the pool retire such a connection before `select 1` runs on it.
+        ready: !shuttingDown && !sqliteFile?.problem() && (await orm.isConnected()),
         database: config.database.driver,
         cache: caching!.backend(),
       }),

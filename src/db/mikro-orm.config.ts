@@ -6,20 +6,29 @@ import { SeedManager } from '@mikro-orm/seeder';
 import { ConfigError, type DatabaseConfig, parseDatabaseUrl } from '../config';
 import { ApiKey } from '../modules/api-key/api-key.entity';
 import { User } from '../modules/user/user.entity';
+import { createSqliteFileIfMissing, SqliteFileWatch, sqliteOpenUri } from './sqlite-file';
 
 export const entities = [User, ApiKey];
 
 export interface OrmOptions {
   database: DatabaseConfig;
   debug?: boolean;
+  /**
+   * For a SQLite file: the pool hooks that keep connections on the file at the path. Pass one to read
+   * it afterwards (createApp asks it for /ready); one is made when absent. Ignored otherwise.
+   */
+  sqliteFileWatch?: SqliteFileWatch;
 }
 
 /**
  * ORM options for the chosen database. The driver is loaded lazily so a SQLite deployment never loads
  * pg, and the options stay `Options` (a union of drivers' defineConfig() breaks MikroORM.init's types).
  * Migrations live in one folder per driver: their SQL differs.
+ *
+ * A SQLite file is created here, at start-up, with its folder, when missing; the pool then opens it
+ * read-write without create (see ./sqlite-file.ts): nothing creates a database at run time.
  */
-export function createOrmOptions({ database, debug = false }: OrmOptions): Options {
+export function createOrmOptions({ database, debug = false, sqliteFileWatch }: OrmOptions): Options {
   const migrationsDir = join(__dirname, 'migrations', database.driver);
   const common: Options = {
     entities,
@@ -41,9 +50,23 @@ export function createOrmOptions({ database, debug = false }: OrmOptions): Optio
     discovery: { disableDynamicFileAccess: true },
   };
   if (database.driver === 'sqlite') {
-    if (database.dbName !== ':memory:') makeFolderOf(database.dbName);
     const { LibSqlDriver } = require('@mikro-orm/libsql') as typeof import('@mikro-orm/libsql');
-    return { ...common, driver: LibSqlDriver, dbName: database.dbName };
+    const { dbName } = database;
+    if (dbName === ':memory:') return { ...common, driver: LibSqlDriver, dbName };
+    makeFolderOf(dbName);
+    createSqliteFileIfMissing(dbName);
+    const watch = sqliteFileWatch ?? new SqliteFileWatch(dbName);
+    return {
+      ...common,
+      driver: LibSqlDriver,
+      dbName, // MikroORM's own use: the folder it ensures, names in messages
+      // knex's settings: the connections open a URI that never creates the file, and are kept on the file
+      // at the path (knex's pool takes `validate` too; MikroORM's PoolConfig type does not list it).
+      driverOptions: {
+        connection: { filename: sqliteOpenUri(dbName) },
+        pool: { afterCreate: watch.afterCreate, validate: watch.validate },
+      },
+    };
   }
   const { PostgreSqlDriver } = require('@mikro-orm/postgresql') as typeof import('@mikro-orm/postgresql');
   return { ...common, driver: PostgreSqlDriver, clientUrl: database.clientUrl, pool: { min: 0, max: 10 } };

@@ -7,6 +7,7 @@ import { ApiKey } from '../modules/api-key/api-key.entity';
 import { issueApiKey } from '../modules/api-key/api-key.service';
 import { Role, User } from '../modules/user/user.entity';
 import { createOrmOptions } from './mikro-orm.config';
+import { sqliteNotWritable } from './sqlite-file';
 
 export const SEED_ADMIN_EMAIL = 'admin@example.com';
 
@@ -84,7 +85,9 @@ export async function checkDatabase(
   database: DatabaseConfig,
   { production, log }: CheckDatabaseOptions,
 ): Promise<'exists' | 'created'> {
-  const options = createOrmOptions({ database }); // creates a SQLite file's folder, or says why it cannot
+  // Creates a SQLite file (and its folder) when missing, or says why it cannot. Building the options at
+  // start-up is what creates a SQLite database; the pool's connections never do (see ./sqlite-file.ts).
+  const options = createOrmOptions({ database });
   if (database.driver === 'sqlite') checkSqliteAccess(database.dbName);
   const orm = await MikroORM.init({
     ...options,
@@ -136,13 +139,11 @@ export async function checkDatabase(
 /** Root may write anywhere, so this catches what permissions forbid to others; SQLite itself catches the rest. */
 function checkSqliteAccess(file: string): void {
   if (file === ':memory:') return;
-  const [target, what] = existsSync(file) ? [file, 'the file'] : [dirname(file), 'its folder'];
+  const target = existsSync(file) ? file : dirname(file);
   try {
     accessSync(target, constants.R_OK | constants.W_OK);
   } catch (err) {
-    throw new ConfigError(
-      `DATABASE_URL: the SQLite file ${JSON.stringify(file)} is not writable (${what}, ${JSON.stringify(target)}: ${(err as NodeJS.ErrnoException).code}): give this user write access to it, or set DATABASE_URL=sqlite:<a writable path>, e.g. sqlite:data/app.db`,
-    );
+    throw sqliteNotWritable(file, target, (err as NodeJS.ErrnoException).code);
   }
 }
 
