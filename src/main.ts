@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { type Config, ConfigError, loadConfig, redactUrl } from './config';
 import { checkDatabase, DatabaseUnreachableError } from './db/prepare-database';
 import { createLogger } from './logger';
+import { heapLimitMiB, liveHeapBoundMiB } from './memory-bound';
 
 /** Exit code of a configuration error: the process will not start until a setting changes. */
 const EXIT_CONFIG = 2;
@@ -33,9 +34,17 @@ async function main(): Promise<void> {
       // What /ready says (`memory` while Redis does not answer yet), and what was asked for.
       cache: app.cache?.backend() ?? 'disabled',
       configured: config.cache.enabled ? (config.cache.redis ? 'redis' : 'memory') : 'disabled',
+      liveHeapBoundMiB: liveHeapBoundMiB(config),
+      heapLimitMiB: heapLimitMiB(),
     },
     `GraphQL API ready at ${url}`,
   );
+  if (heapLimitMiB() < liveHeapBoundMiB(config)) {
+    app.logger.warn(
+      { liveHeapBoundMiB: liveHeapBoundMiB(config), heapLimitMiB: heapLimitMiB() },
+      `The caches may keep up to ${liveHeapBoundMiB(config)} MiB alive, above this process's heap limit of ${heapLimitMiB()} MiB: lower CACHE_MAX_BYTES or DOCUMENT_CACHE_MAX_BYTES, or raise --max-old-space-size (see "Memory" in the README).`,
+    );
+  }
   printSandboxHelp(url, app.firstAdminSecret, config.sandbox, !!config.seedAdminApiKey);
 
   let stopping = false;

@@ -58,6 +58,35 @@ describe('what the real process prints at start', () => {
     }
   });
 
+  it('production: the start line gives the live-heap bound, and warns when V8 could not hold it', async () => {
+    const env = {
+      NODE_ENV: 'production',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: `sqlite:${join(dir, 'heap.db')}`,
+      METRICS_TOKEN: 'a-token-of-16-chars',
+    };
+    const roomy = startMain(env);
+    try {
+      const [line] = await roomy.waitFor(/\{[^\n]*"msg":"GraphQL API ready at[^\n]*\}/);
+      const logged = JSON.parse(line!) as { liveHeapBoundMiB: number; heapLimitMiB: number };
+      expect(logged.liveHeapBoundMiB).toBe(386); // the defaults: 50 + 2 x 2.5 x 64 + 16
+      expect(logged.heapLimitMiB).toBeGreaterThan(386);
+      expect(roomy.output()).not.toContain('above this process');
+    } finally {
+      await stop(roomy);
+    }
+    const tight = startMain({ ...env, NODE_OPTIONS: '--max-old-space-size=200' });
+    try {
+      const [line] = await tight.waitFor(/\{[^\n]*"level":40[^\n]*above this process[^\n]*\}/);
+      expect(JSON.parse(line!).msg).toMatch(
+        /^The caches may keep up to 386 MiB alive, above this process's heap limit of \d+ MiB: lower CACHE_MAX_BYTES or DOCUMENT_CACHE_MAX_BYTES/,
+      );
+    } finally {
+      await stop(tight);
+    }
+  });
+
   it.each([
     ['Redis down', { REDIS_ENABLED: 'true', REDIS_URL: 'redis://127.0.0.1:1' }, 'memory', 'redis'],
     ['the cache off', { CACHE_ENABLED: 'false' }, 'disabled', 'disabled'],
