@@ -13,6 +13,16 @@ export interface Loaders {
   apiKeysByOwner: ReturnType<typeof createApiKeysByOwnerLoader>;
 }
 
+/**
+ * Forgets what the loaders loaded: they hold plain rows, which a write does not update in place (entities in
+ * the identity map it did), so a mutation calls this once it has flushed, and the fields it resolves after
+ * (and the next mutations of the same document) read the rows as written.
+ */
+export function forgetLoaded(loaders: Loaders): void {
+  loaders.userById.clearAll();
+  loaders.apiKeysByOwner.clearAll();
+}
+
 /** What every resolver gets: one per request. */
 export interface Context {
   readonly requestId: string;

@@ -2,11 +2,13 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolve
 import { selfOrAdmin } from '../../auth/auth-checker';
 import { CacheControl } from '../../cache';
 import { Namespaces } from '../../caching/namespaces';
-import type { Context } from '../../context';
+import { type Context, forgetLoaded } from '../../context';
 import { Errors } from '../../graphql/errors';
 import { parseId, ValidIds } from '../../graphql/ids';
 import { Role, User } from '../user/user.entity';
+import type { UserRow } from '../user/user.loaders';
 import { ApiKey } from './api-key.entity';
+import type { ApiKeyRow } from './api-key.loaders';
 import { issueApiKey } from './api-key.service';
 import { CreateApiKeyArgs, CreatedApiKey } from './api-key.types';
 
@@ -22,13 +24,13 @@ export class ApiKeyResolver {
   async apiKeys(
     @Arg('userId', () => ID, { nullable: true }) userId: string | null | undefined,
     @Ctx() { viewer, loaders }: Context,
-  ): Promise<ApiKey[]> {
+  ): Promise<ApiKeyRow[]> {
     const ownerId = userId === null || userId === undefined ? viewer!.userId : parseId(userId);
     return ownerId === null ? [] : loaders.apiKeysByOwner.load(ownerId);
   }
 
   @FieldResolver(() => User)
-  async owner(@Root() apiKey: ApiKey, @Ctx() { loaders }: Context): Promise<User> {
+  async owner(@Root() apiKey: ApiKeyRow, @Ctx() { loaders }: Context): Promise<UserRow> {
     const owner = await loaders.userById.load(apiKey.owner.id);
     if (!owner) throw Errors.notFound('User', apiKey.owner.id);
     return owner;
@@ -39,12 +41,14 @@ export class ApiKeyResolver {
   @ValidIds('userId')
   async createApiKey(
     @Args(() => CreateApiKeyArgs) { name, userId }: CreateApiKeyArgs,
-    @Ctx() { em, viewer }: Context,
+    @Ctx() { em, viewer, loaders }: Context,
   ): Promise<CreatedApiKey> {
     const ownerId = userId === null || userId === undefined ? viewer!.userId : parseId(userId);
     const owner = ownerId === null ? null : await em.findOne(User, ownerId);
     if (!owner) throw Errors.notFound('User', userId ?? viewer!.userId);
-    return issueApiKey(em, owner, name);
+    const issued = await issueApiKey(em, owner, name);
+    forgetLoaded(loaders);
+    return issued;
   }
 
   @Mutation(() => Boolean, {
@@ -52,7 +56,7 @@ export class ApiKeyResolver {
   })
   @Authorized()
   @ValidIds('id')
-  async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() { em, viewer }: Context): Promise<boolean> {
+  async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() { em, viewer, loaders }: Context): Promise<boolean> {
     const keyId = parseId(id);
     // Someone else's key answers like an absent one (false, not FORBIDDEN): key ids cannot be probed.
     const key =
@@ -64,6 +68,7 @@ export class ApiKeyResolver {
           );
     if (!key) return false;
     await em.remove(key).flush();
+    forgetLoaded(loaders);
     return true;
   }
 }

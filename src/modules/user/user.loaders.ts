@@ -1,12 +1,31 @@
 import type { EntityManager } from '@mikro-orm/core';
 import DataLoader from 'dataloader';
+import { placeholders, RowReader } from '../plain-rows';
 import { User } from './user.entity';
 
+/**
+ * A user as the read paths return it: the values of its row under the entity's property names (dates as
+ * `Date`, like the entity's), not a managed entity (see {@link RowReader}). Writes load entities.
+ */
+export type UserRow = Pick<User, 'id' | 'email' | 'fullName' | 'role' | 'createdAt' | 'updatedAt'>;
+
+const users = new RowReader(User, ['id', 'email', 'fullName', 'role', 'createdAt', 'updatedAt']);
+
+/** The users with these ids, in no particular order; absent ids are left out. */
+export function findUsersByIds(em: EntityManager, ids: readonly number[]): Promise<UserRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return users.read<UserRow>(em, `where {id} in (${placeholders(ids.length)})`, ids);
+}
+
+/** A page of users by id. */
+export function findUserPage(em: EntityManager, limit: number, offset: number): Promise<UserRow[]> {
+  return users.read<UserRow>(em, 'order by {id} asc limit ? offset ?', [limit, offset]);
+}
+
 /** Users by id, batched: N lookups in one tick cost one query. Absent ids load as null. */
-export function createUserByIdLoader(em: EntityManager): DataLoader<number, User | null> {
+export function createUserByIdLoader(em: EntityManager): DataLoader<number, UserRow | null> {
   return new DataLoader(async (ids) => {
-    const users = await em.find(User, { id: { $in: [...ids] } });
-    const byId = new Map(users.map((u) => [u.id, u]));
+    const byId = new Map((await findUsersByIds(em, ids)).map((u) => [u.id, u]));
     return ids.map((id) => byId.get(id) ?? null);
   });
 }

@@ -2,12 +2,14 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolve
 import { selfOrAdmin } from '../../auth/auth-checker';
 import { CacheControl } from '../../cache';
 import { Namespaces } from '../../caching/namespaces';
-import type { Context } from '../../context';
+import { type Context, forgetLoaded } from '../../context';
 import { Errors } from '../../graphql/errors';
 import { parseId, ValidIds } from '../../graphql/ids';
 import { ApiKey } from '../api-key/api-key.entity';
+import type { ApiKeyRow } from '../api-key/api-key.loaders';
 import { Role, User } from './user.entity';
 import { CreateUserInput, UpdateUserInput, UsersArgs } from './user.inputs';
+import { findUserPage, type UserRow } from './user.loaders';
 import { createUser, updateUser } from './user.service';
 import { UserPage } from './user-page.type';
 
@@ -16,7 +18,7 @@ export class UserResolver {
   @Query(() => User, { description: 'The authenticated user.' })
   @Authorized()
   @CacheControl<Context>({ scope: 'PRIVATE', namespace: ({ context }) => Namespaces.user(context.viewer!.userId) })
-  async me(@Ctx() { viewer, loaders }: Context): Promise<User> {
+  async me(@Ctx() { viewer, loaders }: Context): Promise<UserRow> {
     const user = await loaders.userById.load(viewer!.userId);
     if (!user) throw Errors.unauthenticated(); // deleted between authentication and now
     return user;
@@ -26,7 +28,7 @@ export class UserResolver {
   @Authorized()
   @ValidIds('id')
   @CacheControl<Context>({ scope: 'PUBLIC', namespace: ({ args }) => Namespaces.userSingle(args.id) })
-  async user(@Arg('id', () => ID) id: string, @Ctx() { loaders }: Context): Promise<User | null> {
+  async user(@Arg('id', () => ID) id: string, @Ctx() { loaders }: Context): Promise<UserRow | null> {
     const userId = parseId(id);
     return userId === null ? null : loaders.userById.load(userId);
   }
@@ -35,25 +37,27 @@ export class UserResolver {
   @Authorized(Role.ADMIN)
   @CacheControl({ scope: 'PUBLIC', namespace: Namespaces.usersList })
   async users(@Args(() => UsersArgs) { page, size }: UsersArgs, @Ctx() { em }: Context): Promise<UserPage> {
-    const [items, total] = await em.findAndCount(
-      User,
-      {},
-      { orderBy: { id: 'asc' }, limit: size, offset: (page - 1) * size },
-    );
+    // Plain rows, not entities: a read needs no unit of work (see UserRow).
+    const [items, total] = await Promise.all([findUserPage(em, size, (page - 1) * size), em.count(User, {})]);
     return { items, total, page, size };
   }
 
   @FieldResolver(() => [ApiKey], { description: "The user's API keys: the user themself or an ADMIN." })
-  @Authorized(selfOrAdmin("see a user's API keys", ({ root }) => (root as User).id))
-  @CacheControl<Context>({ scope: 'PUBLIC', namespace: ({ root }) => Namespaces.apiKeys((root as User).id) })
-  async apiKeys(@Root() user: User, @Ctx() { loaders }: Context): Promise<ApiKey[]> {
+  @Authorized(selfOrAdmin("see a user's API keys", ({ root }) => (root as UserRow).id))
+  @CacheControl<Context>({ scope: 'PUBLIC', namespace: ({ root }) => Namespaces.apiKeys((root as UserRow).id) })
+  async apiKeys(@Root() user: UserRow, @Ctx() { loaders }: Context): Promise<ApiKeyRow[]> {
     return loaders.apiKeysByOwner.load(user.id);
   }
 
   @Mutation(() => User, { description: 'ADMIN only.' })
   @Authorized(Role.ADMIN)
-  async createUser(@Arg('input', () => CreateUserInput) input: CreateUserInput, @Ctx() { em }: Context): Promise<User> {
-    return createUser(em, input);
+  async createUser(
+    @Arg('input', () => CreateUserInput) input: CreateUserInput,
+    @Ctx() { em, loaders }: Context,
+  ): Promise<User> {
+    const user = await createUser(em, input);
+    forgetLoaded(loaders);
+    return user;
   }
 
   @Mutation(() => User, { description: 'The user themself or an ADMIN; only an ADMIN may change a role.' })
@@ -65,12 +69,14 @@ export class UserResolver {
   async updateUser(
     @Arg('id', () => ID) id: string,
     @Arg('input', () => UpdateUserInput) input: UpdateUserInput,
-    @Ctx() { em }: Context,
+    @Ctx() { em, loaders }: Context,
   ): Promise<User> {
     const userId = parseId(id);
     const user = userId === null ? null : await em.findOne(User, userId);
     if (!user) throw Errors.notFound('User', id);
-    return updateUser(em, user, input);
+    const updated = await updateUser(em, user, input);
+    forgetLoaded(loaders);
+    return updated;
   }
 
   @Mutation(() => Boolean, {
@@ -78,11 +84,11 @@ export class UserResolver {
   })
   @Authorized(Role.ADMIN)
   @ValidIds('id')
-  async deleteUser(@Arg('id', () => ID) id: string, @Ctx() { em, viewer }: Context): Promise<boolean> {
+  async deleteUser(@Arg('id', () => ID) id: string, @Ctx() { em, viewer, loaders }: Context): Promise<boolean> {
     const userId = parseId(id);
     if (userId === viewer!.userId) throw Errors.badInput([{ field: 'id', message: 'an ADMIN cannot delete themself' }]);
     if (userId === null) return false;
-    return em.transactional(async (tx) => {
+    const deleted = await em.transactional(async (tx) => {
       const user = await tx.findOne(User, userId);
       if (!user) return false;
       // Removed through the unit of work, not only by ON DELETE CASCADE: the ORM then sees every
@@ -91,5 +97,7 @@ export class UserResolver {
       tx.remove(user);
       return true;
     });
+    if (deleted) forgetLoaded(loaders);
+    return deleted;
   }
 }
