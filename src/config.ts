@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseTrustProxy, type TrustProxy } from './http/client-ip';
 
 /**
  * Environment -> one typed, validated, frozen Config.
@@ -39,6 +40,8 @@ export interface RateLimitConfig {
   /** Requests allowed per window. */
   readonly points: number;
   readonly windowSeconds: number;
+  /** Proxies trusted to name the client (X-Forwarded-For), for the per-IP budget: hops or addresses. */
+  readonly trustProxy: TrustProxy;
 }
 
 export interface QueryLimitsConfig {
@@ -196,6 +199,7 @@ const envSchema = z.object({
   }),
   RATE_LIMIT_ENABLED: z.string().optional(),
   RATE_LIMIT_POINTS: int('RATE_LIMIT_POINTS', 600, 1, 1_000_000_000, 'a number of requests'),
+  TRUST_PROXY: str(undefined),
   RATE_LIMIT_WINDOW_SECONDS: int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400, 'a number of seconds'),
 });
 
@@ -291,9 +295,18 @@ export function loadConfig(env: Env = process.env): Config {
       enabled: flag('RATE_LIMIT_ENABLED', !dev),
       points: e.RATE_LIMIT_POINTS,
       windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      trustProxy: trustProxyFrom(e.TRUST_PROXY),
     },
   };
   return deepFreeze(config);
+}
+
+function trustProxyFrom(raw: string | undefined): TrustProxy {
+  try {
+    return parseTrustProxy(raw);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration:\n  ${(err as Error).message}`);
+  }
 }
 
 function deepFreeze<T>(value: T): T {

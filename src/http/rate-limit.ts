@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { hashApiKeySecret, secretFromHeaders } from '../auth/api-key-secret';
 import type { Logger } from '../logger';
+import { clientIpResolver, type TrustProxy } from './client-ip';
 
 type Next = () => void;
 
@@ -17,6 +18,8 @@ export interface RateLimitOptions {
   windowSeconds: number;
   /** Redis shared by every instance; memory (per process) when undefined. */
   redis?: { url: string; timeoutMs: number };
+  /** Proxies trusted to name the client, for requests without a key (default: none, the socket's peer). */
+  trustProxy?: TrustProxy;
   logger: Logger;
 }
 
@@ -30,6 +33,7 @@ export interface RateLimitOptions {
  */
 export function createRateLimit(options: RateLimitOptions): RateLimitHandler {
   const { points, windowSeconds: duration, logger } = options;
+  const clientIp = clientIpResolver(options.trustProxy ?? 0);
   const insurance = new RateLimiterMemory({ points, duration, keyPrefix: 'rl' });
   let limiter: RateLimiterAbstract = insurance;
   let close = async () => {};
@@ -97,7 +101,7 @@ export function createRateLimit(options: RateLimitOptions): RateLimitHandler {
   const handler = ((req, res, next) => {
     if ((req.method !== 'POST' && req.method !== 'GET') || !isGraphqlPath(req.url)) return next();
     const secret = secretFromHeaders({ get: (name) => header(req.headers[name]) });
-    const key = secret ? hashApiKeySecret(secret) : `ip:${req.socket.remoteAddress ?? 'unknown'}`;
+    const key = secret ? hashApiKeySecret(secret) : `ip:${clientIp(req)}`;
     consume(key).then(
       () => next(),
       (rejection: unknown) => {

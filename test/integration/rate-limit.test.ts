@@ -55,15 +55,55 @@ describe('rate limiting (memory)', () => {
       headers: { 'apollo-require-preflight': 'true' },
     });
     expect(get.status).toBe(429);
+    // Without TRUST_PROXY, X-Forwarded-For is the client's own word: it does not buy a new budget.
+    const spoofed = await t.anonymous.request('{ __typename }', undefined, { 'x-forwarded-for': '203.0.113.77' });
+    expect(spoofed.status).toBe(429);
+  });
+});
+
+describe('rate limiting behind a trusted proxy (TRUST_PROXY)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // The test client connects over loopback: loopback plays the load balancer.
+    t = await startTestApp({ env: { ...LIMITED, TRUST_PROXY: 'loopback' } });
+  });
+  afterAll(() => t.close());
+
+  it('gives each client named by the proxy its own budget', async () => {
+    const from = (ip: string) => t.anonymous.request('{ __typename }', undefined, { 'x-forwarded-for': ip });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await from('203.0.113.1')).status);
+    expect(statuses).not.toContain(429);
+    expectRefused(await from('203.0.113.1'));
+    // another client behind the same proxy (the same socket address) is still served
+    expect((await from('203.0.113.2')).status).toBe(200);
+    // a client that prepends its own X-Forwarded-For entry is still known by what the proxy appended
+    expectRefused(await from('198.51.100.9, 203.0.113.1'));
   });
 });
 
 describe('the defaults', () => {
   it('are off outside production, on in production, 600 requests per 60 s', () => {
-    expect(loadConfig({ NODE_ENV: 'test' }).rateLimit).toEqual({ enabled: false, points: 600, windowSeconds: 60 });
+    expect(loadConfig({ NODE_ENV: 'test' }).rateLimit).toEqual({
+      enabled: false,
+      points: 600,
+      windowSeconds: 60,
+      trustProxy: 0,
+    });
     expect(loadConfig({ NODE_ENV: 'development' }).rateLimit.enabled).toBe(false);
     expect(loadConfig({ NODE_ENV: 'production' }).rateLimit.enabled).toBe(true);
     expect(loadConfig({ NODE_ENV: 'production', RATE_LIMIT_ENABLED: 'false' }).rateLimit.enabled).toBe(false);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it('is a number of hops, or addresses and subnets; anything else is a configuration error', () => {
+    const trust = (value: string) => loadConfig({ NODE_ENV: 'test', TRUST_PROXY: value }).rateLimit.trustProxy;
+    expect(trust('')).toBe(0);
+    expect(trust('1')).toBe(1);
+    expect(trust('loopback, 10.0.0.0/8')).toEqual(['loopback', '10.0.0.0/8']);
+    expect(() => trust('not-an-address')).toThrow(/TRUST_PROXY must be a number of hops or comma-separated addresses/);
+    expect(() => trust('1000')).toThrow(/TRUST_PROXY must be a number of hops \(0-100\)/);
   });
 });
 
