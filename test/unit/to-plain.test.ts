@@ -42,3 +42,31 @@ describe('toPlain', () => {
     });
   });
 });
+
+describe('toPlain over types that refer to each other', () => {
+  const graph = buildSchema(`
+    type Node { id: ID! next: Node children: [Node!] }
+    type Query { node: Node }
+  `);
+  const nodeType = graph.getQueryType()!.getFields().node!.type;
+
+  it('follows the schema through recursive types, and cuts a cycle in the value with null', () => {
+    const a: Record<string, unknown> = { id: 'a' };
+    const b: Record<string, unknown> = { id: 'b', next: a, children: [] };
+    a.next = b;
+    a.children = [{ id: 'c', next: null }];
+    expect(toPlain(a, nodeType)).toEqual({
+      id: 'a',
+      next: { id: 'b', next: null, children: [] }, // b.next is a again: a cycle
+      children: [{ id: 'c', next: null }],
+    });
+  });
+
+  it('converts the same object twice when it is reached twice without a cycle', () => {
+    const shared = { id: 's' };
+    expect(toPlain({ id: 'r', children: [shared, shared] }, nodeType)).toEqual({
+      id: 'r',
+      children: [{ id: 's' }, { id: 's' }],
+    });
+  });
+});
