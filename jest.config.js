@@ -6,6 +6,8 @@ module.exports = {
   // The faults suite runs on its own (npm run test:faults, jest.faults.config.js).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
   setupFiles: ['reflect-metadata'],
+  // Turns the PostgreSQL leg on when a server answers (TEST_DATABASE_URL, else the local default), or says it is skipped.
+  globalSetup: '<rootDir>/test/global-setup.ts',
   testTimeout: 30000,
   transform: {
     '^.+\\.ts$': [

@@ -8,7 +8,7 @@ import { createOrmOptions } from '../../src/db/mikro-orm.config';
 
 export type DatabaseKind = 'sqlite' | 'postgresql';
 
-/** SQLite always; PostgreSQL too when TEST_DATABASE_URL names one. */
+/** SQLite always; PostgreSQL too when TEST_DATABASE_URL names one (test/global-setup.ts sets it when the local default answers). */
 export const databaseKinds: DatabaseKind[] = process.env.TEST_DATABASE_URL ? ['sqlite', 'postgresql'] : ['sqlite'];
 
 export interface ScratchDatabase {

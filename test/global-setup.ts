@@ -1,0 +1,28 @@
+import { Client } from 'pg';
+
+/** The PostgreSQL the suite tries when TEST_DATABASE_URL is not set: this machine's default server. */
+const LOCAL_DEFAULT = 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * Decides, once per `npm test`, whether the PostgreSQL leg runs: with TEST_DATABASE_URL when set, else
+ * with the local default when it answers. Test workers start after this and inherit the variable. A
+ * skipped leg is printed, never silent.
+ */
+export default async function globalSetup(): Promise<void> {
+  const url = process.env.TEST_DATABASE_URL || LOCAL_DEFAULT;
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    process.env.TEST_DATABASE_URL = url;
+    process.stdout.write(`\nPostgreSQL leg: on (${url.replace(/\/\/([^:@/]*):[^@]*@/, '//$1:***@')})\n`);
+  } catch (err) {
+    delete process.env.TEST_DATABASE_URL;
+    process.stdout.write(
+      `\nNOTICE: PostgreSQL leg SKIPPED: no PostgreSQL answers at ${url.replace(/\/\/([^:@/]*):[^@]*@/, '//$1:***@')} (${(err as Error).message}). ` +
+        'Set TEST_DATABASE_URL to run it; CI always does.\n',
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
