@@ -1,4 +1,12 @@
-import { Client } from 'pg';
+/** The part of `pg` (MikroORM's PostgreSQL driver, which ships no types of its own) used here. */
+interface PgClient {
+  connect(): Promise<void>;
+  query(sql: string): Promise<unknown>;
+  end(): Promise<void>;
+}
+const { Client } = require('pg') as {
+  Client: new (options: { connectionString: string; connectionTimeoutMillis: number }) => PgClient;
+};
 
 /** The PostgreSQL the suite tries when TEST_DATABASE_URL is not set: this machine's default server. */
 const LOCAL_DEFAULT = 'postgres://postgres@127.0.0.1:5432/test';
