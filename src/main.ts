@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   const { url } = await app.listen().catch((err) => {
     throw listenError(err, config) ?? err;
   });
+  const memory = { liveHeapBoundMiB: liveHeapBoundMiB(config), heapLimitMiB: heapLimitMiB() };
   app.logger.info(
     {
       url,
@@ -34,15 +35,14 @@ async function main(): Promise<void> {
       // What /ready says (`memory` while Redis does not answer yet), and what was asked for.
       cache: app.cache?.backend() ?? 'disabled',
       configured: config.cache.enabled ? (config.cache.redis ? 'redis' : 'memory') : 'disabled',
-      liveHeapBoundMiB: liveHeapBoundMiB(config),
-      heapLimitMiB: heapLimitMiB(),
+      ...memory,
     },
     `GraphQL API ready at ${url}`,
   );
-  if (heapLimitMiB() < liveHeapBoundMiB(config)) {
+  if (memory.heapLimitMiB < memory.liveHeapBoundMiB) {
     app.logger.warn(
-      { liveHeapBoundMiB: liveHeapBoundMiB(config), heapLimitMiB: heapLimitMiB() },
-      `The caches may keep up to ${liveHeapBoundMiB(config)} MiB alive, above this process's heap limit of ${heapLimitMiB()} MiB: lower CACHE_MAX_BYTES or DOCUMENT_CACHE_MAX_BYTES, or raise --max-old-space-size (see "Memory" in the README).`,
+      memory,
+      `The caches may keep up to ${memory.liveHeapBoundMiB} MiB alive, above this process's heap limit of ${memory.heapLimitMiB} MiB: lower CACHE_MAX_BYTES or DOCUMENT_CACHE_MAX_BYTES, or raise --max-old-space-size (see "Memory" in the README).`,
     );
   }
   printSandboxHelp(url, app.firstAdminSecret, config.sandbox, !!config.seedAdminApiKey);

@@ -1,3 +1,5 @@
+import { redactUrl } from '../src/config';
+
 /** The part of `pg` (MikroORM's PostgreSQL driver, which ships no types of its own) used here. */
 interface PgClient {
   connect(): Promise<void>;
@@ -23,11 +25,11 @@ export default async function globalSetup(): Promise<void> {
     await client.connect();
     await client.query('select 1');
     process.env.TEST_DATABASE_URL = url;
-    process.stdout.write(`\nPostgreSQL leg: on (${url.replace(/\/\/([^:@/]*):[^@]*@/, '//$1:***@')})\n`);
+    process.stdout.write(`\nPostgreSQL leg: on (${redactUrl(url)})\n`);
   } catch (err) {
     delete process.env.TEST_DATABASE_URL;
     process.stdout.write(
-      `\nNOTICE: PostgreSQL leg SKIPPED: no PostgreSQL answers at ${url.replace(/\/\/([^:@/]*):[^@]*@/, '//$1:***@')} (${(err as Error).message}). ` +
+      `\nNOTICE: PostgreSQL leg SKIPPED: no PostgreSQL answers at ${redactUrl(url)} (${(err as Error).message}). ` +
         'Set TEST_DATABASE_URL to run it; CI always does.\n',
     );
   } finally {

@@ -1,4 +1,3 @@
-import { createClient } from '@keyv/redis';
 import {
   type GraphQLArgument,
   type GraphQLInputType,
@@ -10,9 +9,9 @@ import {
   isScalarType,
 } from 'graphql';
 import { buildAppSchema } from '../../src/graphql/schema';
+import { type AppOnRedis, startAppOnPrivateRedis } from '../helpers/app-on-redis';
 import { cacheReport } from '../helpers/cache-report';
 import type { GraphQLResponse } from '../helpers/graphql-client';
-import { startRedisServer, type TestRedisServer } from '../helpers/redis-server';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 import { readyBackend } from '../helpers/wait';
 
@@ -135,29 +134,21 @@ function sampleOf(type: GraphQLInputType): unknown {
 }
 
 describe('audit: ID arguments are validated before any cache work (Redis)', () => {
-  let redis: TestRedisServer;
-  let t: TestApp;
-  let client: ReturnType<typeof createClient>;
+  let app: AppOnRedis;
   beforeAll(async () => {
-    redis = await startRedisServer();
-    client = createClient({ url: redis.url });
-    await client.connect();
-    t = await startTestApp({ env: { REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '200' } });
+    app = await startAppOnPrivateRedis();
   });
-  afterAll(async () => {
-    await t?.close();
-    client?.destroy();
-    await redis?.stop();
-  });
+  afterAll(async () => app?.close());
 
   it('refused ids leave DBSIZE unchanged; a valid id of nobody is null', async () => {
+    const { t } = app;
     expect(await readyBackend(t)).toBe('redis');
     await t.admin.ok('{ me { id } }');
-    const before = await client.dbSize();
+    const before = await app.dbSize();
     await refuseBadIds(t);
-    expect(await client.dbSize()).toBe(before);
+    expect(await app.dbSize()).toBe(before);
     expect((await t.admin.ok<{ user: null }>(USER, { id: '999999' })).user).toBeNull();
-    expect(await client.dbSize()).toBeGreaterThan(before); // the valid null is stored
+    expect(await app.dbSize()).toBeGreaterThan(before); // the valid null is stored
   });
 });
 

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createClient } from '@keyv/redis';
+import { type AppOnRedis, startAppOnPrivateRedis } from '../helpers/app-on-redis';
 import type { GraphQLClient } from '../helpers/graphql-client';
-import { startRedisServer, type TestRedisServer } from '../helpers/redis-server';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 import { readyBackend } from '../helpers/wait';
 
@@ -48,29 +47,21 @@ describe('audit: made-up API keys write nothing into the cache', () => {
   });
 
   describe('on Redis', () => {
-    let redis: TestRedisServer;
-    let t: TestApp;
-    let client: ReturnType<typeof createClient>;
+    let app: AppOnRedis;
     beforeAll(async () => {
-      redis = await startRedisServer();
-      client = createClient({ url: redis.url });
-      await client.connect();
-      t = await startTestApp({ env: { REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '200' } });
+      app = await startAppOnPrivateRedis();
     });
-    afterAll(async () => {
-      await t?.close();
-      client?.destroy();
-      await redis?.stop();
-    });
+    afterAll(async () => app?.close());
 
     it(`${REQUESTS} requests with random keys leave DBSIZE and the in-process tiers unchanged`, async () => {
+      const { t } = app;
       expect(await readyBackend(t)).toBe('redis');
       await warmUp(t);
-      const keysBefore = await client.dbSize();
+      const keysBefore = await app.dbSize();
       const localBefore = t.app.cache!.entryCount();
       expect(keysBefore).toBeGreaterThan(0);
       await flood(t);
-      expect(await client.dbSize()).toBe(keysBefore);
+      expect(await app.dbSize()).toBe(keysBefore);
       expect(t.app.cache!.entryCount()).toBe(localBefore);
       expect(await readyBackend(t)).toBe('redis'); // the flood did not push the instance off Redis either
     });
