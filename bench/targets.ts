@@ -89,6 +89,8 @@ export interface StartOptions {
   redisUrl: string;
   /** The ceiling's recorded responses (JSON file). */
   replayFile?: string;
+  /** node options put before the entry (`--cpu-prof`, `--heap-prof`): `npm run bench:one` uses them. */
+  nodeArgs?: string[];
 }
 
 function ourEnv(id: TargetId, port: number, o: StartOptions): Record<string, string> {
@@ -123,7 +125,7 @@ export async function startTarget(spec: TargetSpec, options: StartOptions): Prom
           },
         ];
   // Only PATH from our environment: a developer's .env-style variables must not leak into a target.
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

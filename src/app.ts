@@ -120,9 +120,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           const secret = secretFromHeaders({ get: (name) => headerOf(headers[name]) });
           return secret ? hashApiKeySecret(secret) : null;
         },
-        onHit: (entry, ms, operationName) => {
-          caching?.operationHit(entry, ms, operationName);
-          authenticator.recordUse(entry.caller as Viewer, () => orm.em.fork());
+        onHit: (hit, ms, operationName) => {
+          caching?.operationHit(hit, ms, operationName);
+          authenticator.recordUse(hit.caller as Viewer, () => orm.em.fork());
         },
       });
       httpServer.on(

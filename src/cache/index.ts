@@ -22,11 +22,14 @@ export {
   createOperationTier,
   type OperationCandidate,
   type OperationEntry,
+  type OperationHit,
+  type OperationKey,
   type OperationRequest,
+  type OperationSharing,
   type OperationTier,
   type OperationTierOptions,
 } from './operation-tier';
-export { carryOperationCandidate, setOperationCandidate } from './request-state';
+export { carryOperationCandidate, markCallerSpecific, setOperationCandidate } from './request-state';
 export {
   type CachedCall,
   type CachedResult,

@@ -34,6 +34,28 @@ export interface OperationTierOptions {
   isShared?: () => boolean;
   /** The namespace that a caller's authentication is cached under, by the hash of the key it presented. */
   callerNamespace(callerHash: string): string;
+  /**
+   * Shares entries between callers of one authorization class (see {@link OperationSharing}). Without
+   * it, every entry belongs to the caller whose request built it.
+   */
+  sharing?: OperationSharing;
+}
+
+/**
+ * How callers share whole responses. A response is shared by every caller of the class of the caller
+ * whose request built it when every cached field in it is PUBLIC (the same value for whoever may read it),
+ * and nothing in its execution depended on who the caller is beyond that class: no PRIVATE field, and no
+ * authorization rule that looked at the caller's identity (the app reports those with
+ * {@link markCallerSpecific}). Each caller still needs a record of its own, stored when one of its
+ * requests ran: its class and the tokens of the epoch and of its authentication namespace, read before
+ * it was authenticated. So a revoked key, a changed role or a deleted user (each evicts the caller's
+ * authentication namespace) is never answered from the tier, on any instance.
+ */
+export interface OperationSharing {
+  /** The class of an authenticated caller (e.g. `role:USER`); null: this caller shares nothing. */
+  classOf(caller: unknown): string | null;
+  /** Seconds a caller's record lives (it is checked against its tokens on every use). */
+  callerTtlSeconds: number;
 }
 
 /** What identifies a repeated operation: who asks, and what. */
@@ -70,9 +92,33 @@ export interface OperationEntry {
   caller: unknown;
 }
 
+/** What {@link OperationTier.keyOf} answers: the caller's and the operation's parts of an entry's key. */
+export interface OperationKey {
+  callerHash: string;
+  /** Hash of the operation: text (or persisted-query hash), operation name, canonical variables. */
+  operation: string;
+}
+
+/** What a lookup found: the entry, and the caller it is served to (whose record or entry vouched for it). */
+export interface OperationHit {
+  entry: OperationEntry;
+  /** What the app stored of the caller (e.g. its key's id, to record its use). */
+  caller: unknown;
+  /** Whether the entry is shared by the caller's class. */
+  shared: boolean;
+}
+
+/** A caller's record, for shared entries: its class, and the tokens its authentication held. */
+interface CallerRecord {
+  callerClass: string;
+  keys: readonly string[];
+  tokens: readonly string[];
+  caller: unknown;
+}
+
 /** A candidate for storing: what the HTTP layer learnt before the request reached GraphQL execution. */
 export interface OperationCandidate {
-  key: string;
+  key: OperationKey;
   /** The epoch's and the caller's generation keys, and their tokens read BEFORE authentication. */
   keys: readonly string[];
   tokens: readonly string[];
@@ -82,6 +128,8 @@ export interface OperationCandidate {
 export class OperationCapture {
   /** False once anything made the response unfit to store. */
   storable = true;
+  /** True once anything made the response depend on who the caller is (a PRIVATE field, an identity rule). */
+  callerSpecific = false;
   readonly fields: StoredField[] = [];
   private readonly deps = new Map<string, string>();
   private expiresAt = Number.POSITIVE_INFINITY;
@@ -91,6 +139,7 @@ export class OperationCapture {
     const { keys, tokens } = result.dependencies;
     for (let i = 0; i < keys.length; i++) this.depend(keys[i]!, tokens[i]!);
     this.expiresAt = Math.min(this.expiresAt, result.storedAt + maxAge * 1000);
+    if (scope !== 'PUBLIC') this.callerSpecific = true;
     this.fields.push({ path, scope, maxAge, storedAt: result.storedAt });
   }
 
@@ -137,14 +186,15 @@ export class OperationTier {
     this.entries = options.entries ?? createMemoryStore();
   }
 
-  /** The key of an operation; null when there is nothing to key it by. */
-  keyOf(request: OperationRequest): string | null {
+  /** The key of an operation asked by a caller; null when there is nothing to key it by. */
+  keyOf(request: OperationRequest): OperationKey | null {
     const text = request.query ?? (request.persistedQueryHash ? `#${request.persistedQueryHash}` : undefined);
     if (text === undefined) return null;
     const vars = request.variables && typeof request.variables === 'object' ? canonicalJson(request.variables) : '{}';
-    return createHash('sha256')
-      .update(`${request.callerHash}\n${request.operationName ?? ''}\n${vars}\n${text}`)
+    const operation = createHash('sha256')
+      .update(`${request.operationName ?? ''}\n${vars}\n${text}`)
       .digest('base64url');
+    return { callerHash: request.callerHash, operation };
   }
 
   /** Whether the tier may answer now (see {@link OperationTierOptions.isShared}). */
@@ -153,51 +203,84 @@ export class OperationTier {
   }
 
   /**
-   * The entry under `key` when all its dependencies still hold. Synchronous when tokens live in local
-   * memory; one batched read of the shared store otherwise.
+   * The entry for `key` when all its dependencies still hold: the caller's own, else the one its class
+   * shares (with the caller's record still holding too). Synchronous when tokens live in local memory;
+   * one batched read of the shared store otherwise.
    */
-  lookup(key: string): OperationEntry | undefined | Promise<OperationEntry | undefined> {
-    const entry = this.entries.peek<OperationEntry>(key);
-    if (!entry) return undefined;
+  lookup(key: OperationKey): OperationHit | undefined | Promise<OperationHit | undefined> {
+    const own = this.entries.peek<OperationEntry>(ownKey(key));
+    const record = this.options.sharing ? this.entries.peek<CallerRecord>(callerKey(key.callerHash)) : undefined;
+    const shared = record && this.entries.peek<OperationEntry>(sharedKey(record.callerClass, key.operation));
+    if (!own && !shared) return undefined;
     const local = this.options.localTokens;
     if (local) {
-      for (let i = 0; i < entry.keys.length; i++) if (local.peek(entry.keys[i]!) !== entry.tokens[i]) return undefined;
-      return entry;
+      const holds = (d: Dependencies) => d.keys.every((k, i) => local.peek(k) === d.tokens[i]);
+      return pick(own, record, shared, holds);
     }
-    return this.options.cache.readTokens(entry.keys).then((current) => {
-      for (let i = 0; i < entry.keys.length; i++) if (current[i] !== entry.tokens[i]) return undefined;
-      return entry;
+    const keys = [...(own?.keys ?? []), ...(shared ? [...record!.keys, ...shared.keys] : [])];
+    return this.options.cache.readTokens(keys).then((values) => {
+      const current = new Map<string, unknown>();
+      for (let i = 0; i < keys.length; i++) current.set(keys[i]!, values[i]);
+      return pick(own, record, shared, (d) => d.keys.every((k, i) => current.get(k) === d.tokens[i]));
     });
   }
 
   /** Reads, before the request is authenticated or executed, the tokens of the epoch and of the caller. */
-  async begin(key: string, callerHash: string): Promise<OperationCandidate> {
-    const keys = this.options.cache.generationKeys([this.options.callerNamespace(callerHash)]);
+  async begin(key: OperationKey): Promise<OperationCandidate> {
+    const keys = this.options.cache.generationKeys([this.options.callerNamespace(key.callerHash)]);
     const values = await this.options.cache.readTokens(keys);
     // An absent token cannot be depended on (it is made up by whoever stores first): store nothing then.
     const tokens = values.map((v) => (typeof v === 'string' ? v : ''));
     return { key, keys, tokens };
   }
 
-  /** Stores a response built under `candidate` whose execution gathered `capture`. */
+  /**
+   * Stores a response built under `candidate` whose execution gathered `capture`: shared by the caller's
+   * class when it may be (see {@link OperationSharing}), with the caller's record; else the caller's own.
+   */
   async store(
     candidate: OperationCandidate,
     capture: OperationCapture,
     response: { data: unknown; headers: Record<string, string>; caller: unknown },
   ): Promise<void> {
     if (!capture.storable || capture.fields.length === 0 || candidate.tokens.includes('')) return;
+    // What the response was built from, before the caller's own dependencies join it.
+    const built = capture.dependencies();
     for (let i = 0; i < candidate.keys.length; i++) capture.depend(candidate.keys[i]!, candidate.tokens[i]!);
     if (!capture.storable) return;
-    const ttl = capture.ttlSeconds(this.options.cache.clock());
+    const now = this.options.cache.clock();
+    const ttl = capture.ttlSeconds(now);
     if (ttl < 1) return;
-    const entry: OperationEntry = {
+    const { sharing } = this.options;
+    const callerClass = sharing ? sharing.classOf(response.caller) : null;
+    const entry = (deps: Dependencies, caller: unknown): OperationEntry => ({
       data: JSON.stringify(response.data),
       headers: response.headers,
       fields: capture.fields,
-      ...capture.dependencies(),
+      keys: deps.keys,
+      tokens: deps.tokens,
+      caller,
+    });
+    if (callerClass === null || !sharing) {
+      await this.entries.set(ownKey(candidate.key), entry(capture.dependencies(), response.caller), ttl);
+      return;
+    }
+    // Every stored response of a caller (re)writes its record: from then on, it may read what its class shares.
+    const record: CallerRecord = {
+      callerClass,
+      keys: candidate.keys,
+      tokens: candidate.tokens,
       caller: response.caller,
     };
-    await this.entries.set(candidate.key, entry, ttl);
+    const writes = [this.entries.set(callerKey(candidate.key.callerHash), record, sharing.callerTtlSeconds)];
+    if (capture.callerSpecific) {
+      writes.push(this.entries.set(ownKey(candidate.key), entry(capture.dependencies(), response.caller), ttl));
+    } else {
+      // The caller's own entry of this operation, if any, would be found first: it goes.
+      writes.push(this.entries.delete(ownKey(candidate.key)));
+      writes.push(this.entries.set(sharedKey(callerClass, candidate.key.operation), entry(built, null), ttl));
+    }
+    await Promise.all(writes);
   }
 
   /** The report of a hit: every field a HIT of the operation tier, with its age now. */
@@ -254,6 +337,27 @@ export class OperationTier {
   close(): Promise<void> {
     return this.entries.close();
   }
+}
+
+interface Dependencies {
+  keys: readonly string[];
+  tokens: readonly string[];
+}
+
+const ownKey = (key: OperationKey) => `op:${key.operation}:${key.callerHash}`;
+const sharedKey = (callerClass: string, operation: string) => `op:${operation}:class:${callerClass}`;
+const callerKey = (callerHash: string) => `caller:${callerHash}`;
+
+/** The caller's own entry when it holds; else the shared one, when both it and the caller's record hold. */
+function pick(
+  own: OperationEntry | undefined,
+  record: CallerRecord | undefined,
+  shared: OperationEntry | undefined,
+  holds: (d: Dependencies) => boolean,
+): OperationHit | undefined {
+  if (own && holds(own)) return { entry: own, caller: own.caller, shared: false };
+  if (shared && record && holds(record) && holds(shared)) return { entry: shared, caller: record.caller, shared: true };
+  return undefined;
 }
 
 type LogicMap = WeakMap<GraphQLField<unknown, unknown>, boolean>;

@@ -56,3 +56,13 @@ export function carryOperationCandidate(request: object, context: object): void 
   const candidate = operationCandidateOf(request);
   if (candidate) setOperationCandidate(context, candidate);
 }
+
+/**
+ * Tells the operation tier that this request's response depends on who the caller is, beyond the
+ * authorization class it shares entries by (an authorization rule that looked at the caller's identity,
+ * say): the response is then stored, if at all, for this caller alone. A no-op with caching off.
+ */
+export function markCallerSpecific(context: unknown): void {
+  const capture = requestStateOf(context)?.capture;
+  if (capture) capture.callerSpecific = true;
+}

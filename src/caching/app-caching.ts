@@ -8,7 +8,7 @@ import {
   type CacheEvent,
   createCachePlugin,
   createOperationTier,
-  type OperationEntry,
+  type OperationHit,
   type OperationTier,
 } from '../cache';
 import type { Config } from '../config';
@@ -36,7 +36,7 @@ export interface AppCaching {
   /** The operation tier, when caching and `CACHE_OPERATION_TIER` are on. */
   readonly operationTier: OperationTier | null;
   /** Counts and logs an operation-tier hit like any other lookup. */
-  operationHit(entry: OperationEntry, ms: number, operationName: string | undefined): void;
+  operationHit(hit: OperationHit, ms: number, operationName: string | undefined): void;
   /** `memory`, `redis`, or `disabled`: for /ready and metrics. */
   backend(): 'memory' | 'redis' | 'disabled';
   close(): Promise<void>;
@@ -84,12 +84,17 @@ export async function setUpCaching({ config, logger, orm, registry, onEvent }: A
           localTokens: stack.memoryStore,
           isShared: stack.isShared,
           callerNamespace: Namespaces.auth,
+          // Callers of one role share responses made of PUBLIC fields whose rules looked at the role alone.
+          sharing: {
+            classOf: (viewer) => (viewer ? `role:${(viewer as Viewer).role}` : null),
+            callerTtlSeconds: config.cache.defaultTtlSeconds,
+          },
         })
       : null;
   const logLookups = config.logCategories.has('CACHE');
   return {
     operationTier,
-    operationHit: (entry, ms, operationName) => {
+    operationHit: ({ entry, shared }, ms, operationName) => {
       const event: CacheEvent = { type: 'lookup', coordinate: '(operation)', status: 'HIT', ms };
       toMetrics(event);
       onEvent?.(event);
@@ -100,6 +105,7 @@ export async function setUpCaching({ config, logger, orm, registry, onEvent }: A
             category: 'CACHE',
             tier: 'operation',
             status: 'HIT',
+            shared,
             fields: entry.fields.length,
             ms: Math.round(ms * 100) / 100,
           },

@@ -1,12 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type OperationEntry, type OperationTier, setOperationCandidate, wantsBypass } from '../cache';
+import {
+  type OperationEntry,
+  type OperationHit,
+  type OperationTier,
+  setOperationCandidate,
+  wantsBypass,
+} from '../cache';
 
 export interface OperationHandlerOptions {
   tier: OperationTier;
   /** The hash of the credential a request presents; null when it presents none. */
   callerHashOf(headers: IncomingMessage['headers']): string | null;
   /** Told of each hit, with its time in milliseconds (metrics, logs, the key's `lastUsedAt`). */
-  onHit(entry: OperationEntry, ms: number, operationName: string | undefined): void;
+  onHit(hit: OperationHit, ms: number, operationName: string | undefined): void;
   /** Largest body read, in bytes: the same as the JSON parser behind it. */
   bodyLimitBytes: number;
 }
@@ -50,12 +56,12 @@ export function createOperationHandler(options: OperationHandlerOptions) {
       const request = isRecord(body) ? body : undefined;
       const key = request && tier.keyOf({ callerHash, ...operationOf(request) });
       if (!key) return next();
-      const served = (entry: OperationEntry | undefined) => {
-        if (entry)
-          return sendHit(res, tier, entry, () =>
-            options.onHit(entry, performance.now() - started, stringOr(request.operationName)),
+      const served = (hit: OperationHit | undefined) => {
+        if (hit)
+          return sendHit(res, tier, hit.entry, () =>
+            options.onHit(hit, performance.now() - started, stringOr(request.operationName)),
           );
-        tier.begin(key, callerHash).then(
+        tier.begin(key).then(
           (candidate) => {
             setOperationCandidate(req, candidate);
             next();
