@@ -5,6 +5,7 @@ import { type GenerationRead, NamespaceGenerations } from './namespaces';
 import { assertKeyPrefix, assertWholeNumber } from './options';
 import { batchedReads } from './stores/batched-reads';
 import { errorsAreMisses } from './stores/errors-are-misses';
+import { rememberJsonBytes } from './stores/json-bytes';
 import { defaultMaxEntryBytes, type MemoryStore } from './stores/memory';
 import type { CacheStore } from './stores/store';
 import { tiered } from './stores/tiered';
@@ -237,6 +238,8 @@ export class ResolverCache<TContext extends object = object> {
       return;
     }
     const envelope: Envelope = { v: plain, t: this.now() };
+    // `{"v":…,"t":…}`: the memory store bounds itself by the same text, without serialising it again.
+    if (plain !== undefined) rememberJsonBytes(envelope, bytes + 11 + String(envelope.t).length);
     await Promise.all([
       generations.created.length > 0 ? this.shared.addMany(generations.created) : undefined,
       this.entries.set(key, envelope, maxAge),

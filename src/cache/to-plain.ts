@@ -16,7 +16,8 @@ import {
  *
  * Every miss of a cached resolver runs it over the whole result (a page of 50 users with their keys is
  * 550 objects), so each output type is compiled once into a converter that knows its fields: no field
- * map is listed and no type is unwrapped per value.
+ * map is listed and no type is unwrapped per value. Objects and lists come out frozen, as they are
+ * built: the memory store, which hands stored values out by reference, then has nothing left to freeze.
  */
 export function toPlain(value: unknown, type: GraphQLOutputType): unknown {
   return converterFor(type)(value, []);
@@ -41,7 +42,9 @@ function compile(type: GraphQLOutputType): Converter {
   if (isListType(nullable)) {
     const item = converterFor(nullable.ofType);
     return (value, path) =>
-      value === null || value === undefined ? null : Array.from(value as Iterable<unknown>, (v) => item(v, path));
+      value === null || value === undefined
+        ? null
+        : Object.freeze(Array.from(value as Iterable<unknown>, (v) => item(v, path)));
   }
   if (isLeafType(nullable)) return (value) => (value === null || value === undefined ? null : leaf(value));
   if (isObjectType(nullable)) return objectConverter(nullable);
@@ -65,7 +68,7 @@ function objectConverter(type: GraphQLObjectType): Converter {
       out[name] = convert(v, path);
     }
     path.pop();
-    return out;
+    return Object.freeze(out);
   };
 }
 

@@ -380,4 +380,32 @@ describe('ResolverCache', () => {
     expect(await cache.cached(call({ args: { small: true } }), () => 'unused')).toMatchObject({ status: 'HIT' });
     expect(events.filter((e) => e.type === 'oversized')).toHaveLength(2);
   });
+
+  it('the memory store counts an entry by the bytes of its JSON text, serialised once (by the cache)', async () => {
+    const memory = createMemoryStore();
+    const written: { key: string; value: unknown }[] = [];
+    const store = Object.assign(Object.create(memory) as MemoryStore, {
+      set: async (key: string, value: unknown, ttlSeconds: number) => {
+        written.push({ key, value });
+        return memory.set(key, value, ttlSeconds);
+      },
+    });
+    const { cache } = setUp({ store });
+    await warmGenerations(cache);
+    const before = memory.bytes;
+    written.length = 0;
+    const value = { name: 'Zoë 名 "quoted"', list: [1, 'two', null], when: '2026-12-06T00:00:00.000Z' };
+    const stringify = jest.spyOn(JSON, 'stringify');
+    try {
+      await cache.cached(call({ args: { sized: true }, toPlain: (v) => v }), () => value);
+      // The value is serialised once, for the cap; the store reuses that measure instead of serialising the entry.
+      const ofEntry = stringify.mock.calls.filter(([v]) => v === value || (v as { v?: unknown })?.v === value);
+      expect(ofEntry).toHaveLength(1);
+    } finally {
+      stringify.mockRestore();
+    }
+    expect(written).toHaveLength(1);
+    const [{ key, value: envelope }] = written as [{ key: string; value: unknown }];
+    expect(memory.bytes - before).toBe(Buffer.byteLength(key) + Buffer.byteLength(JSON.stringify(envelope)));
+  });
 });

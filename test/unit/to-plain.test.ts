@@ -29,6 +29,17 @@ describe('toPlain', () => {
     expect(JSON.stringify(plain)).not.toMatch(/secretHash|password|helper/);
   });
 
+  it('builds frozen objects and lists, all the way down (the memory store hands them out as they are)', () => {
+    const plain = toPlain([{ id: 1, createdAt: new Date(0), owner: { id: 2 }, tags: ['a'] }], keysType) as {
+      owner: object;
+      tags: string[];
+    }[];
+    expect(Object.isFrozen(plain)).toBe(true);
+    expect(Object.isFrozen(plain[0])).toBe(true);
+    expect(Object.isFrozen(plain[0]!.owner)).toBe(true);
+    expect(Object.isFrozen(plain[0]!.tags)).toBe(true);
+  });
+
   it('leaves out fields a field resolver computes, and survives cycles', () => {
     const owner: Record<string, unknown> = { id: 1 };
     const key = { id: 2, createdAt: new Date(0), owner, tags: [] };

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { assertTtlSeconds, assertWholeNumber } from '../options';
+import { jsonBytes } from './json-bytes';
 import { type CacheStore, type StoreEntry, ttlToMs } from './store';
 
 /** Options of {@link createMemoryStore}. */
@@ -58,7 +59,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     assertTtlSeconds(ttlSeconds);
     if (value === undefined) return void lru.delete(key);
     if (onlyIfAbsent && lru.has(key)) return;
-    const bytes = Buffer.byteLength(key) + Buffer.byteLength(JSON.stringify(value));
+    const bytes = Buffer.byteLength(key) + jsonBytes(value);
     if (bytes > maxEntryBytes) {
       lru.delete(key); // an older value must not outlive the newer one that did not fit
       onOversized?.(bytes);
@@ -92,6 +93,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   };
 }
 
+/** Freezes what is not frozen yet; a frozen object is taken as frozen all the way down (`toPlain`'s output is). */
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
