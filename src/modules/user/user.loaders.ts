@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import DataLoader from 'dataloader';
-import { placeholders, RowReader } from '../plain-rows';
+import { placeholders, quotedNames, RowReader, selectRows } from '../plain-rows';
 import { User } from './user.entity';
 
 /**
@@ -20,6 +20,17 @@ export function findUsersByIds(em: EntityManager, ids: readonly number[]): Promi
 /** A page of users by id. */
 export function findUserPage(em: EntityManager, limit: number, offset: number): Promise<UserRow[]> {
   return users.read<UserRow>(em, 'order by {id} asc limit ? offset ?', [limit, offset]);
+}
+
+/** How many users there are: one plain `count(*)` (PostgreSQL answers a bigint as a string). */
+export async function countUsers(em: EntityManager): Promise<number> {
+  const [row] = await selectRows<{ total: number | string }>(
+    em,
+    User,
+    `select count(*) as total from ${quotedNames(em, User).table}`,
+    [],
+  );
+  return Number(row?.total ?? 0);
 }
 
 /** Users by id, batched: N lookups in one tick cost one query. Absent ids load as null. */

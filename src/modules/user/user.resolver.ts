@@ -9,7 +9,7 @@ import { ApiKey } from '../api-key/api-key.entity';
 import type { ApiKeyRow } from '../api-key/api-key.loaders';
 import { Role, User } from './user.entity';
 import { CreateUserInput, UpdateUserInput, UsersArgs } from './user.inputs';
-import { findUserPage, type UserRow } from './user.loaders';
+import { countUsers, findUserPage, type UserRow } from './user.loaders';
 import { createUser, updateUser } from './user.service';
 import { UserPage } from './user-page.type';
 
@@ -38,7 +38,7 @@ export class UserResolver {
   @CacheControl({ scope: 'PUBLIC', namespace: Namespaces.usersList })
   async users(@Args(() => UsersArgs) { page, size }: UsersArgs, @Ctx() { em }: Context): Promise<UserPage> {
     // Plain rows, not entities: a read needs no unit of work (see UserRow).
-    const [items, total] = await Promise.all([findUserPage(em, size, (page - 1) * size), em.count(User, {})]);
+    const [items, total] = await Promise.all([findUserPage(em, size, (page - 1) * size), countUsers(em)]);
     return { items, total, page, size };
   }
 
