@@ -2,6 +2,7 @@ import { closeSync, openSync, type Stats, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../config';
+import { cacheStatements } from './sqlite-statements';
 
 /**
  * A SQLite database file at run time.
@@ -66,7 +67,7 @@ interface OpenedFile {
 }
 
 const OPENED = Symbol('sqliteOpenedFile');
-type PooledConnection = { [OPENED]?: OpenedFile; exec?(sql: string): unknown };
+type PooledConnection = { [OPENED]?: OpenedFile; exec?(sql: string): unknown; prepare?(sql: string): unknown };
 
 /**
  * Write-ahead logging, with `synchronous = NORMAL`: a commit appends to the log without an fsync (the
@@ -110,6 +111,7 @@ export class SqliteFileWatch {
    */
   readonly afterCreate = (connection: PooledConnection, done: (err: Error | null, connection: unknown) => void) => {
     useWriteAheadLog(connection);
+    cacheStatements(connection);
     const stats = statOf(this.file);
     connection[OPENED] = stats
       ? { dev: stats.dev, ino: stats.ino, checkedAt: Date.now(), generation: this.#generation }
