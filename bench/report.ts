@@ -177,6 +177,7 @@ export function markdown(info: RunInfo, workloads: Workload[], results: TargetRe
     '',
     `![requests per second by workload and target](${svgPath})`,
     '',
+    ...changeTargetsSection(workloads, results),
     ...workloads.flatMap((w) => workloadSection(w, results)),
     ...mixSection(results),
     ...targetsSection(results),
@@ -189,6 +190,65 @@ export function markdown(info: RunInfo, workloads: Workload[], results: TargetRe
     ...NOTES.map((n) => `- ${n}`),
     '',
   ].join('\n');
+}
+
+/**
+ * The targets of the cost-of-change issue, each a ratio of this run's medians: the miss path against
+ * the fastest peer and against ours with the cache off, the mix against the fastest peer with no stale
+ * read (memory and Redis), Redis against memory on every cached workload, and peak RSS against the
+ * leanest peer. A target whose run had errors is not a result, and says so.
+ */
+export function changeTargetsSection(workloads: Workload[], results: TargetResults[]): string[] {
+  const byId = (id: string) => results.find((r) => r.spec.id === id);
+  const rps = (r: TargetResults | undefined, w: string) => (r ? summarize(r.loads[w]) : undefined);
+  const errorsIn = (r: TargetResults | undefined, w: string) => rps(r, w)?.errors ?? 0;
+  const verdict = (value: number, goal: number, atMost = false) =>
+    !Number.isFinite(value) ? 'n/a' : (atMost ? value <= goal : value >= goal) ? '**met**' : '**missed**';
+  const row = (what: string, value: number, goal: string, met: string, errors: number) =>
+    `| ${what} | ${Number.isFinite(value) ? `${value.toFixed(2)}x` : 'n/a'} | ${goal} | ${errors > 0 ? `not a result (${errors} errors)` : met} |`;
+  const rows: string[] = [];
+  const miss = (r: TargetResults | undefined) => rps(r, 'miss')?.rps ?? NaN;
+  const peerMiss = fastestPeer(results, (r) => rps(r, 'miss')?.rps);
+  const missErrors = errorsIn(byId('memory'), 'miss') + errorsIn(byId('off'), 'miss');
+  const m1 = miss(byId('memory')) / peerMiss;
+  rows.push(row('miss path, memory / fastest peer', m1, '>= 1.0x', verdict(m1, 1), missErrors));
+  const m2 = miss(byId('memory')) / miss(byId('off'));
+  rows.push(row('miss path, memory / ours with the cache off', m2, '>= 0.9x', verdict(m2, 0.9), missErrors));
+  const mix = (r: TargetResults | undefined) => (r ? summarizeMix(r.mixes) : undefined);
+  const cleanPeers = results.filter((r) => r.spec.kind === 'peer' && mix(r) && mix(r)!.stale === 0);
+  const bestClean = Math.max(0, ...cleanPeers.map((r) => mix(r)!.opsPerSec));
+  for (const id of ['memory', 'redis']) {
+    const m = mix(byId(id));
+    const value = (m?.opsPerSec ?? NaN) / bestClean;
+    const met = m && m.stale > 0 ? `**missed** (${m.stale} stale reads)` : verdict(value, 1.5);
+    rows.push(row(`95/5 mix, ${id} / fastest peer with 0 stale reads`, value, '>= 1.5x, 0 stale', met, m?.errors ?? 0));
+  }
+  for (const w of workloads.filter((x) => x.id !== 'miss')) {
+    const value = (rps(byId('redis'), w.id)?.rps ?? NaN) / (rps(byId('memory'), w.id)?.rps ?? NaN);
+    const errors = errorsIn(byId('redis'), w.id) + errorsIn(byId('memory'), w.id);
+    rows.push(row(`Redis / memory hits, ${w.id}`, value, '>= 0.8x', verdict(value, 0.8), errors));
+  }
+  const peakRss = (r: TargetResults | undefined) => (r ? Math.max(...r.rssMiB.filter(Number.isFinite)) : NaN);
+  const leanest = Math.min(
+    ...results
+      .filter((r) => r.spec.kind === 'peer')
+      .map(peakRss)
+      .filter(Number.isFinite),
+  );
+  for (const id of ['off', 'memory']) {
+    const value = peakRss(byId(id)) / leanest;
+    rows.push(row(`peak RSS, ours ${id} / leanest peer`, value, '<= 1.3x', verdict(value, 1.3, true), 0));
+  }
+  return [
+    '### Targets: the cost of a change',
+    '',
+    'Ratios of the medians of this run (a peak RSS is the highest of the rounds).',
+    '',
+    '| target | this run | goal | verdict |',
+    '| --- | ---: | --- | --- |',
+    ...rows,
+    '',
+  ];
 }
 
 /** Sections other tools keep in BENCHMARKS.md between their own `<!-- name:start -->` / `<!-- name:end -->` markers. */

@@ -67,7 +67,12 @@ interface OpenedFile {
 }
 
 const OPENED = Symbol('sqliteOpenedFile');
-type PooledConnection = { [OPENED]?: OpenedFile; exec?(sql: string): unknown; prepare?(sql: string): unknown };
+type PooledConnection = {
+  [OPENED]?: OpenedFile;
+  exec?(sql: string): unknown;
+  prepare?(sql: string): unknown;
+  close?(): unknown;
+};
 
 /**
  * Write-ahead logging, with `synchronous = NORMAL`: a commit appends to the log without an fsync (the
@@ -76,6 +81,11 @@ type PooledConnection = { [OPENED]?: OpenedFile; exec?(sql: string): unknown; pr
  * nothing; a power cut may lose the last transactions, never the file's consistency. The mode is kept
  * in the file; a connection that cannot switch (another process holds the file in another mode) stays
  * as it is, which is still correct.
+ *
+ * Commits live in `<file>-wal` until SQLite copies them into the file (every 1,000 pages, by itself).
+ * libsql's `close()` leaves them there, so a closing connection copies them first: after the pool
+ * retires a connection, and after a clean shutdown, the file alone holds every commit (what a user
+ * copying it for a backup expects).
  */
 function useWriteAheadLog(connection: PooledConnection): void {
   try {
@@ -84,6 +94,16 @@ function useWriteAheadLog(connection: PooledConnection): void {
   } catch {
     // busy: the file keeps its mode
   }
+  const close = connection.close?.bind(connection);
+  if (!close) return;
+  connection.close = () => {
+    try {
+      connection.exec?.('pragma wal_checkpoint(truncate)');
+    } catch {
+      // busy, or the file is gone: SQLite checkpoints on a later open
+    }
+    return close();
+  };
 }
 
 /**
