@@ -4,6 +4,7 @@
  *
  *   npm run bench:one -- --target memory --workload miss --seconds 10 --node-arg=--cpu-prof
  *   npm run bench:one -- --target off,memory --workload mix --rounds 3
+ *   npm run bench:one -- --target memory@/tmp/other-checkout,memory --workload mix   # two builds
  *
  * --target    comma-separated ids: off, memory, resolver-tier, redis, apollo, yoga, mercurius (default memory)
  * --workload  comma-separated ids of bench/workloads.ts, or `mix` (default miss)
@@ -56,10 +57,12 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const ourArgs = values['no-build'] ? OUR_SERVER.compiled : (await chooseOurServerArgs()).args;
   const ds = await dataset(ourArgs, out);
+  // `memory@/path/to/other/checkout`: that checkout's build (`npm run build` there first), side by side.
   const targets = values.target!.split(',').map((id) => {
-    const spec = TARGETS.find((t) => t.id === (id as TargetId));
+    const [targetId, otherRoot] = id.split('@') as [string, string | undefined];
+    const spec = TARGETS.find((t) => t.id === (targetId as TargetId));
     if (!spec || spec.kind === 'ceiling') throw new Error(`--target: unknown target ${id}`);
-    return spec;
+    return { spec, name: id, args: otherRoot ? [join(otherRoot, OUR_SERVER.compiled[0]!)] : ourArgs };
   });
   const workloads = values.workload!.split(',');
   const seconds = Number(values.seconds);
@@ -70,12 +73,12 @@ async function main(): Promise<void> {
   if (nodeArgs.includes('--heap-prof')) nodeArgs.push(`--heap-prof-dir=${out}`);
   try {
     for (let round = 1; round <= Number(values.rounds); round++) {
-      for (const spec of targets) {
+      for (const { spec, name, args } of targets) {
         if (spec.id === 'redis') await redis.restart();
         const dbFile = join(dir, `${spec.id}-${round}.db`);
         copyFileSync(ds.file, dbFile);
         const target = await startTarget(spec, {
-          ourArgs,
+          ourArgs: args,
           dbFile,
           adminKey: ds.adminKey,
           redisUrl: redis.url,
@@ -105,8 +108,8 @@ async function main(): Promise<void> {
           }
         } finally {
           const rss = await target.stop();
-          for (const line of lines) console.log(`round ${round} ${spec.id.padEnd(13)} ${line}`);
-          console.log(`round ${round} ${spec.id.padEnd(13)} peak RSS ${rss.toFixed(0)} MiB`);
+          for (const line of lines) console.log(`round ${round} ${name.padEnd(13)} ${line}`);
+          console.log(`round ${round} ${name.padEnd(13)} peak RSS ${rss.toFixed(0)} MiB`);
         }
       }
     }
