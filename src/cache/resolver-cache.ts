@@ -5,7 +5,7 @@ import { type GenerationRead, NamespaceGenerations } from './namespaces';
 import { assertKeyPrefix, assertWholeNumber } from './options';
 import { batchedReads } from './stores/batched-reads';
 import { errorsAreMisses } from './stores/errors-are-misses';
-import { rememberJsonBytes } from './stores/json-bytes';
+import { jsonBytes, rememberJsonBytes } from './stores/json-bytes';
 import { defaultMaxEntryBytes, type MemoryStore } from './stores/memory';
 import type { CacheStore } from './stores/store';
 import { tiered } from './stores/tiered';
@@ -232,7 +232,7 @@ export class ResolverCache<TContext extends object = object> {
   }
 
   private async put(key: string, plain: unknown, maxAge: number, generations: GenerationRead): Promise<void> {
-    const bytes = Buffer.byteLength(JSON.stringify(plain) ?? '');
+    const bytes = jsonBytes(plain); // measured by toPlain as it built the value, else serialised now
     if (bytes > this.maxEntryBytes) {
       this.emit({ type: 'oversized', bytes });
       return;

@@ -5,6 +5,7 @@ import { authChecker } from '../auth/auth-checker';
 import { cacheControlDirective } from '../cache/cache-control.directive';
 import { ApiKeyResolver } from '../modules/api-key/api-key.resolver';
 import { UserResolver } from '../modules/user/user.resolver';
+import { DateTimeISO } from './date-time';
 import { validateArgs } from './validation';
 
 export const resolvers = [UserResolver, ApiKeyResolver] as const;
@@ -17,6 +18,7 @@ export async function buildAppSchema(): Promise<GraphQLSchema> {
     authMode: 'error',
     validateFn: validateArgs,
     directives: [...specifiedDirectives, cacheControlDirective],
+    scalarsMap: [{ type: Date, scalar: DateTimeISO }],
   });
 }
 

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { buildSchema } from 'graphql';
+import { jsonBytes } from '../../src/cache/stores/json-bytes';
 import { toPlain } from '../../src/cache/to-plain';
 
 const schema = buildSchema(`
@@ -79,5 +81,50 @@ describe('toPlain over types that refer to each other', () => {
       id: 'r',
       children: [{ id: 's' }, { id: 's' }],
     });
+  });
+});
+
+describe('toPlain measures the JSON text it builds', () => {
+  const sized = buildSchema(`
+    scalar DateTimeISO
+    scalar JSON
+    type Tag { label: String n: Float }
+    type Item { id: ID! name: String ok: Boolean score: Float when: DateTimeISO tags: [Tag] list: [String] raw: JSON }
+    type Query { items: [Item] }
+  `);
+  const itemsType = sized.getQueryType()!.getFields().items!.type;
+  const text = fc.oneof(
+    fc.string(),
+    fc.string({ unit: 'binary' }),
+    fc.constantFrom('', '"', '\\', '\n', '\u2028', '\ud800'),
+  );
+  const number = fc.oneof(
+    fc.double(),
+    fc.integer(),
+    fc.constantFrom(-0, 1e21, 1e-7, Number.NaN, Number.POSITIVE_INFINITY),
+  );
+  const item = fc.record(
+    {
+      id: fc.oneof(fc.integer(), text),
+      name: fc.option(text),
+      ok: fc.option(fc.boolean()),
+      score: fc.option(number),
+      when: fc.option(fc.date({ noInvalidDate: true })),
+      tags: fc.option(fc.array(fc.option(fc.record({ label: fc.option(text), n: number }, { requiredKeys: [] })))),
+      list: fc.option(fc.array(fc.option(text))),
+      raw: fc.option(fc.jsonValue()),
+      extra: text, // not in the schema: never stored
+    },
+    { requiredKeys: ['id'] },
+  );
+
+  it('exactly the bytes of JSON.stringify, for any value (the cache never serialises it again)', () => {
+    fc.assert(
+      fc.property(fc.option(fc.array(fc.option(item))), (value) => {
+        const plain = toPlain(value, itemsType);
+        expect(jsonBytes(plain)).toBe(Buffer.byteLength(JSON.stringify(plain) ?? ''));
+      }),
+      { numRuns: 500, seed: 20261206 },
+    );
   });
 });

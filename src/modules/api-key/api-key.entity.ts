@@ -1,5 +1,6 @@
 import { Entity, ManyToOne, OptionalProps, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
-import { Directive, Field, GraphQLISODateTime, ID, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, ObjectType } from 'type-graphql';
+import { DateTimeISO } from '../../graphql/date-time';
 import { User } from '../user/user.entity';
 
 @ObjectType({
@@ -27,11 +28,11 @@ export class ApiKey {
   @Property({ length: 64, unique: true, hidden: true })
   secretHash!: string;
 
-  @Field(() => GraphQLISODateTime)
+  @Field(() => DateTimeISO)
   @Property({ type: 'Date' })
   createdAt: Date = new Date();
 
-  @Field(() => GraphQLISODateTime, { nullable: true })
+  @Field(() => DateTimeISO, { nullable: true })
   @Property({ type: 'Date', nullable: true })
   lastUsedAt: Date | null = null;
 

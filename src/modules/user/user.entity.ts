@@ -1,5 +1,6 @@
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
-import { Directive, Field, GraphQLISODateTime, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { DateTimeISO } from '../../graphql/date-time';
 
 export enum Role {
   USER = 'USER',
@@ -31,11 +32,11 @@ export class User {
   @Enum({ items: () => Role, default: Role.USER })
   role: Role = Role.USER;
 
-  @Field(() => GraphQLISODateTime)
+  @Field(() => DateTimeISO)
   @Property({ type: 'Date' })
   createdAt: Date = new Date();
 
-  @Field(() => GraphQLISODateTime)
+  @Field(() => DateTimeISO)
   @Property({ type: 'Date', onUpdate: () => new Date() })
   updatedAt: Date = new Date();
 }
