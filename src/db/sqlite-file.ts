@@ -85,9 +85,11 @@ type PooledConnection = {
  * Commits live in `<file>-wal` until SQLite copies them into the file (every 1,000 pages, by itself).
  * libsql's `close()` leaves them there, so a closing connection copies them first: after the pool
  * retires a connection, and after a clean shutdown, the file alone holds every commit (what a user
- * copying it for a backup expects).
+ * copying it for a backup expects). Not a connection whose file is no longer the one at the path
+ * (`onFileAtPath()` false): `<file>-wal` is named by the path, and a connection on the file now there
+ * may be reading it.
  */
-function useWriteAheadLog(connection: PooledConnection): void {
+function useWriteAheadLog(connection: PooledConnection, onFileAtPath: () => boolean): void {
   try {
     connection.exec?.('pragma journal_mode = wal');
     connection.exec?.('pragma synchronous = normal');
@@ -98,7 +100,7 @@ function useWriteAheadLog(connection: PooledConnection): void {
   if (!close) return;
   connection.close = () => {
     try {
-      connection.exec?.('pragma wal_checkpoint(truncate)');
+      if (onFileAtPath()) connection.exec?.('pragma wal_checkpoint(truncate)');
     } catch {
       // busy, or the file is gone: SQLite checkpoints on a later open
     }
@@ -130,7 +132,11 @@ export class SqliteFileWatch {
    * which retires it through the pool (closing it here would bypass the pool's bookkeeping).
    */
   readonly afterCreate = (connection: PooledConnection, done: (err: Error | null, connection: unknown) => void) => {
-    useWriteAheadLog(connection);
+    useWriteAheadLog(connection, () => {
+      const opened = connection[OPENED];
+      const now = statOf(this.file);
+      return !!opened && !!now && now.dev === opened.dev && now.ino === opened.ino;
+    });
     cacheStatements(connection);
     const stats = statOf(this.file);
     connection[OPENED] = stats
