@@ -6,9 +6,8 @@
  */
 import { ApiKey } from '../../src/modules/api-key/api-key.entity';
 import { cacheReport, dataBytes } from '../helpers/cache-report';
-import { createScratchDatabase, type DatabaseKind, databaseKinds, type ScratchDatabase } from '../helpers/databases';
-import { startRedisServer, type TestRedisServer } from '../helpers/redis-server';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { instancePairLegs, useInstancePair } from '../helpers/instance-pair';
+import type { TestApp } from '../helpers/test-app';
 
 const ONE = 'query One($id: ID!) { user(id: $id) { id fullName } }';
 const ONE_WITH_KEYS = 'query OneWithKeys($id: ID!) { user(id: $id) { id apiKeys { id } } }';
@@ -17,14 +16,13 @@ const ME = '{ me { id fullName } }';
 const UPDATE = 'mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id } }';
 const REVOKE = 'mutation($id: ID!) { revokeApiKey(id: $id) }';
 
-type Backend = 'memory' | 'redis';
 type Client = TestApp['admin'];
 
 const code = (res: Awaited<ReturnType<Client['request']>>) => res.body.errors?.[0]?.extensions?.code;
 const tier = (res: Awaited<ReturnType<Client['request']>>) => cacheReport(res)?.tier;
 
 /**
- * Gives `client` a record on `app`: a caller's record is written with the first response stored for it,
+ * Gives `client` a record on the instance it talks to: a caller's record is written with the first response stored for it,
  * and a response is stored from its second run on (the first finds no token for its authentication yet).
  */
 async function enrol(client: Client): Promise<void> {
@@ -32,35 +30,12 @@ async function enrol(client: Client): Promise<void> {
   await client.request(ME);
 }
 
-const legs: [Backend, DatabaseKind][] = [
-  ['memory', 'sqlite'],
-  ...databaseKinds.map((kind): [Backend, DatabaseKind] => ['redis', kind]),
-];
-
-describe.each(legs)('shared operation-tier entries (%s, %s)', (backend, kind) => {
-  let redis: TestRedisServer | undefined;
-  let db: ScratchDatabase;
+describe.each(instancePairLegs)('shared operation-tier entries (%s, %s)', (backend, kind) => {
+  const pair = useInstancePair(backend, kind);
   let a: TestApp;
   let b: TestApp;
-
-  beforeAll(async () => {
-    db = await createScratchDatabase(kind);
-    const env: Record<string, string> = {};
-    if (backend === 'redis') {
-      redis = await startRedisServer();
-      Object.assign(env, { REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '500' });
-    }
-    a = await startTestApp({ databaseUrl: db.url, env });
-    b =
-      backend === 'redis'
-        ? await startTestApp({ databaseUrl: db.url, env: { ...env, SEED_ADMIN_API_KEY: a.adminKey } })
-        : a;
-  });
-  afterAll(async () => {
-    await a?.close();
-    if (b !== a) await b?.close();
-    await db?.drop();
-    await redis?.stop();
+  beforeAll(() => {
+    ({ a, b } = pair);
   });
 
   it('a PUBLIC response is answered from the tier to another caller of the same role, who never ran it, with no SQL', async () => {

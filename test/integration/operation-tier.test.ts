@@ -1,8 +1,7 @@
 import { ApiKey } from '../../src/modules/api-key/api-key.entity';
 import { cacheReport, dataBytes } from '../helpers/cache-report';
-import { createScratchDatabase, type DatabaseKind, databaseKinds, type ScratchDatabase } from '../helpers/databases';
-import { startRedisServer, type TestRedisServer } from '../helpers/redis-server';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { instancePairLegs, useInstancePair } from '../helpers/instance-pair';
+import type { TestApp } from '../helpers/test-app';
 
 const ME = '{ me { id email fullName apiKeys { id name prefix } } }';
 const USER = 'query One($id: ID!) { user(id: $id) { id fullName } }';
@@ -11,8 +10,6 @@ const UPDATE =
   'mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id fullName role } }';
 const REVOKE = 'mutation($id: ID!) { revokeApiKey(id: $id) }';
 const KEYS_WITH_OWNER = '{ apiKeys { id owner { id } } }';
-
-type Backend = 'memory' | 'redis';
 
 /**
  * Runs `query` twice and answers the first response. An entry is stored from the second run on: the
@@ -25,37 +22,12 @@ async function warm(client: TestApp['admin'], query: string, variables?: Record<
   return first;
 }
 
-// Redis also on PostgreSQL (the deployment shape) whenever a PostgreSQL is configured (always in CI).
-const legs: [Backend, DatabaseKind][] = [
-  ['memory', 'sqlite'],
-  ...databaseKinds.map((kind): [Backend, DatabaseKind] => ['redis', kind]),
-];
-
-describe.each(legs)('the operation tier (%s, %s)', (backend, kind) => {
-  let redis: TestRedisServer | undefined;
-  let db: ScratchDatabase;
+describe.each(instancePairLegs)('the operation tier (%s, %s)', (backend, kind) => {
+  const pair = useInstancePair(backend, kind);
   let a: TestApp;
   let b: TestApp;
-
-  beforeAll(async () => {
-    db = await createScratchDatabase(kind);
-    const env: Record<string, string> = {};
-    if (backend === 'redis') {
-      redis = await startRedisServer();
-      Object.assign(env, { REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '500' });
-    }
-    a = await startTestApp({ databaseUrl: db.url, env });
-    // On memory each instance is alone: the second instance only makes sense on a shared Redis.
-    b =
-      backend === 'redis'
-        ? await startTestApp({ databaseUrl: db.url, env: { ...env, SEED_ADMIN_API_KEY: a.adminKey } })
-        : a;
-  });
-  afterAll(async () => {
-    await a?.close();
-    if (b !== a) await b?.close();
-    await db?.drop();
-    await redis?.stop();
+  beforeAll(() => {
+    ({ a, b } = pair);
   });
 
   it('answers a repeat without executing: HIT of the operation tier, data byte for byte, same headers, no SQL', async () => {

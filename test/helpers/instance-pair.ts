@@ -1,0 +1,52 @@
+import { createScratchDatabase, type DatabaseKind, databaseKinds, type ScratchDatabase } from './databases';
+import { startRedisServer, type TestRedisServer } from './redis-server';
+import { startTestApp, type TestApp } from './test-app';
+
+export type Backend = 'memory' | 'redis';
+
+/**
+ * The legs of a suite about what instances share: memory on SQLite (one instance), and Redis on every
+ * database kind configured (PostgreSQL too whenever one answers: always in CI), two instances sharing it.
+ */
+export const instancePairLegs: [Backend, DatabaseKind][] = [
+  ['memory', 'sqlite'],
+  ...databaseKinds.map((kind): [Backend, DatabaseKind] => ['redis', kind]),
+];
+
+/** What {@link useInstancePair} gives a suite once its `beforeAll` ran. */
+export interface InstancePair {
+  /** The first instance. */
+  a: TestApp;
+  /** A second instance on the same database and Redis; on memory, `a` itself (an instance is alone there). */
+  b: TestApp;
+}
+
+/**
+ * Starts, in the calling `describe`'s `beforeAll`, a scratch database of `kind`, a private redis-server
+ * when `backend` is Redis, and the instances; stops them all in its `afterAll`.
+ */
+export function useInstancePair(backend: Backend, kind: DatabaseKind): InstancePair {
+  let redis: TestRedisServer | undefined;
+  let db: ScratchDatabase | undefined;
+  const pair = {} as InstancePair;
+  beforeAll(async () => {
+    db = await createScratchDatabase(kind);
+    const env: Record<string, string> = {};
+    if (backend === 'redis') {
+      redis = await startRedisServer();
+      Object.assign(env, { REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '500' });
+    }
+    pair.a = await startTestApp({ databaseUrl: db.url, env });
+    pair.b =
+      backend === 'redis'
+        ? await startTestApp({ databaseUrl: db.url, env: { ...env, SEED_ADMIN_API_KEY: pair.a.adminKey } })
+        : pair.a;
+  });
+  afterAll(async () => {
+    await pair.a?.close();
+    if (pair.b !== pair.a) await pair.b?.close();
+    await db?.drop();
+    await redis?.stop();
+  });
+  return pair;
+}
