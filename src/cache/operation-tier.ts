@@ -217,7 +217,8 @@ export class OperationTier {
       const holds = (d: Dependencies) => d.keys.every((k, i) => local.peek(k) === d.tokens[i]);
       return pick(own, record, shared, holds);
     }
-    const keys = [...(own?.keys ?? []), ...(shared ? [...record!.keys, ...shared.keys] : [])];
+    // One read for every token involved; the epoch's is in each of them, and is read once.
+    const keys = [...new Set([...(own?.keys ?? []), ...(shared ? [...record!.keys, ...shared.keys] : [])])];
     return this.options.cache.readTokens(keys).then((values) => {
       const current = new Map<string, unknown>();
       for (let i = 0; i < keys.length; i++) current.set(keys[i]!, values[i]);
@@ -248,8 +249,7 @@ export class OperationTier {
     const built = capture.dependencies();
     for (let i = 0; i < candidate.keys.length; i++) capture.depend(candidate.keys[i]!, candidate.tokens[i]!);
     if (!capture.storable) return;
-    const now = this.options.cache.clock();
-    const ttl = capture.ttlSeconds(now);
+    const ttl = capture.ttlSeconds(this.options.cache.clock());
     if (ttl < 1) return;
     const { sharing } = this.options;
     const callerClass = sharing ? sharing.classOf(response.caller) : null;

@@ -132,11 +132,7 @@ export class SqliteFileWatch {
    * which retires it through the pool (closing it here would bypass the pool's bookkeeping).
    */
   readonly afterCreate = (connection: PooledConnection, done: (err: Error | null, connection: unknown) => void) => {
-    useWriteAheadLog(connection, () => {
-      const opened = connection[OPENED];
-      const now = statOf(this.file);
-      return !!opened && !!now && now.dev === opened.dev && now.ino === opened.ino;
-    });
+    useWriteAheadLog(connection, () => this.isAtPath(connection[OPENED]));
     cacheStatements(connection);
     const stats = statOf(this.file);
     connection[OPENED] = stats
@@ -151,12 +147,17 @@ export class SqliteFileWatch {
     if (!opened) return true; // opened without afterCreate: not one of ours
     const now = Date.now();
     if (opened.generation === this.#generation && now - opened.checkedAt < this.recheckMs) return true;
-    const stats = statOf(this.file);
-    if (!stats || stats.dev !== opened.dev || stats.ino !== opened.ino) return false;
+    if (!this.isAtPath(opened)) return false;
     opened.checkedAt = now;
     opened.generation = this.#generation;
     return true;
   };
+
+  /** Whether the file a connection opened is the one at the path now (stat'ed). */
+  private isAtPath(opened: OpenedFile | undefined): boolean {
+    const stats = statOf(this.file);
+    return !!opened && !!stats && stats.dev === opened.dev && stats.ino === opened.ino;
+  }
 
   /**
    * For /ready: why the database cannot be used now (nothing at the path, not a file), or null. Also has
