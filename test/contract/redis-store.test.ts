@@ -63,6 +63,23 @@ describe('redis store', () => {
     return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
   }
 
+  it('tryLock: one holder at a time, released only by its own token, expiring after ttlMs', async () => {
+    const [one, two] = [await connected(await open(own.url)), await connected(await open(own.url))];
+    const key = `lock:${Math.random()}`;
+    const token = await one.tryLock(key, 60_000);
+    expect(token).toEqual(expect.any(String));
+    expect(await two.tryLock(key, 60_000)).toBeUndefined();
+    await two.unlock(key, 'not-the-token');
+    expect(await two.tryLock(key, 60_000)).toBeUndefined();
+    await one.unlock(key, token!);
+    const second = await two.tryLock(key, 100);
+    expect(second).toEqual(expect.any(String));
+    expect(second).not.toBe(token);
+    expect(Number(await client.pTTL(key))).toBeLessThanOrEqual(100);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await one.tryLock(key, 60_000)).toEqual(expect.any(String));
+  });
+
   it('reads many keys with one MGET', async () => {
     const store = await connected(await open(own.url));
     await store.set('a', 1, 60);

@@ -53,6 +53,9 @@ export interface FailoverStore extends CacheStore {
   setManyDurably(entries: readonly StoreEntry[]): Promise<boolean>;
 }
 
+/** The token of a lock taken while the primary cannot coordinate (a Redis token is 16 characters). */
+const localLock = 'local';
+
 /** Default deadline of a primary call, in milliseconds. */
 export const defaultFailoverTimeoutMs = 50;
 /** Default first delay between probes, in milliseconds. */
@@ -188,6 +191,21 @@ export function createFailoverStore<P extends PingableCacheStore>(options: Failo
     },
     delete: async (key) => {
       await write('delete', 1, (store) => store.delete(key));
+    },
+    // Only the primary coordinates instances: on the fallback (or when the primary fails) every caller
+    // holds the lock, that is, computes for itself, as each instance does alone.
+    tryLock: async (key, ttlMs) => {
+      if (!primary.tryLock) return localLock;
+      return read(
+        'tryLock',
+        1,
+        async (store) => (store === primary ? primary.tryLock!(key, ttlMs) : localLock),
+        localLock,
+      );
+    },
+    unlock: async (key, token) => {
+      if (!primary.unlock || token === localLock || monitor.state !== 'healthy') return;
+      await read('unlock', 1, () => primary.unlock!(key, token), undefined);
     },
     close: async () => {
       if (closed) return;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createClient, createKeyv } from '@keyv/redis';
 import type { Keyv } from 'keyv';
@@ -21,6 +22,8 @@ export interface RedisStoreOptions {
 /** A {@link CacheStore} on Redis that can be health-checked. */
 export interface RedisStore extends CacheStore {
   readonly name: 'redis';
+  tryLock(key: string, ttlMs: number): Promise<string | undefined>;
+  unlock(key: string, token: string): Promise<void>;
   /** Resolves when Redis answers PING; rejects when it does not within `timeoutMs` (including while it connects). */
   ping(): Promise<void>;
 }
@@ -108,6 +111,14 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     delete: async (key) => {
       await keyv.delete(key);
     },
+    tryLock: async (key, ttlMs) => {
+      assertPositive('ttlMs', ttlMs, 'milliseconds');
+      const token = randomBytes(12).toString('base64url');
+      return (await client.set(key, token, { NX: true, PX: Math.ceil(ttlMs) })) === 'OK' ? token : undefined;
+    },
+    unlock: async (key, token) => {
+      await client.eval(unlockScript, { keys: [key], arguments: [token] });
+    },
     ping: () => pingWithin(client, timeoutMs),
     close: async () => {
       if (closed) return;
@@ -117,6 +128,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     },
   };
 }
+
+/** Deletes the lock only while it still holds the caller's token: an expired lock retaken by another stays. */
+const unlockScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 /** What the helpers below use of the node-redis client (its generic type is too particular to name). */
 type RedisClient = NodeJS.EventEmitter & {

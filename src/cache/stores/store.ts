@@ -36,6 +36,14 @@ export interface CacheStore {
    * fallback (the failover store) implement it; for the others every completed write is durable.
    */
   setManyDurably?(entries: readonly StoreEntry[]): Promise<boolean>;
+  /**
+   * Takes the lock `key` for `ttlMs` **milliseconds** when nobody holds it (Redis `SET key token NX PX ttlMs`),
+   * resolving the holder's token, or `undefined` when another holds it. Only stores shared between
+   * processes implement it: within one process the cache's single flight already coordinates.
+   */
+  tryLock?(key: string, ttlMs: number): Promise<string | undefined>;
+  /** Releases a lock taken by {@link CacheStore.tryLock}, only while `token` still holds it (never another's). */
+  unlock?(key: string, token: string): Promise<void>;
 }
 
 /** The one place where public seconds become milliseconds (Keyv's and the LRU's unit). */
