@@ -22,8 +22,4 @@ describe('@CacheControl misuse', () => {
   ])('%p', (options, message) => {
     expect(() => CacheControl(options as never)).toThrow(message);
   });
-
-  it('a key function is accepted', () => {
-    expect(() => CacheControl({ namespace: 'a', key: ({ args }) => [args.locale] })).not.toThrow();
-  });
 });
