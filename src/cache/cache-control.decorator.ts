@@ -1,5 +1,5 @@
 import { Directive, Extensions, UseMiddleware } from 'type-graphql';
-import { createCacheMiddleware, type NamespaceOption } from './cache.middleware';
+import { type CacheKeyFunction, createCacheMiddleware, type NamespaceOption } from './cache.middleware';
 import type { CacheScope } from './types';
 
 /** Options of {@link CacheControl}. */
@@ -24,6 +24,20 @@ export interface CacheControlOptions<TContext = any> {
    * entries unreachable at once.
    */
   namespace: NamespaceOption<TContext>;
+  /**
+   * Custom key parts: a function of the resolver's `{ args, context, info, root }` whose answer is added to
+   * the entry's key, e.g. `({ context, args }) => [context.tenantId, args.locale]`, so that callers who
+   * differ by these values never share an entry (nor one computation of concurrent misses). It must answer
+   * an array of strings, finite numbers, booleans or null (nothing nested), at most `maxKeyPartsBytes`
+   * (1 KiB) as canonical JSON; it is hashed into one fixed-length key segment. When it throws or answers
+   * anything else, the request still succeeds: the resolver runs uncached, and the cache warns (once per
+   * field) and emits a `key-parts-error` event.
+   *
+   * A response that runs such a field is never stored in the operation tier (whole responses answered
+   * before GraphQL execution, hence before the context the key function reads exists): it is answered by
+   * the resolver tier, field by field. Responses without key parts are unaffected.
+   */
+  key?: CacheKeyFunction<TContext>;
 }
 
 /**
@@ -36,7 +50,8 @@ export interface CacheControlOptions<TContext = any> {
  *    of the schema coordinate, the user (PRIVATE), a stable hash of the arguments and the generations of
  *    its namespaces, and answered from there until it expires or a namespace is evicted.
  *
- * Authorization (`@Authorized`) always runs before the cache is read.
+ * Authorization (`@Authorized`) always runs before the cache is read. With `key`, the entry is keyed by
+ * more values of the resolver's data (a tenant, a locale: see {@link CacheControlOptions.key}).
  *
  * @example
  * ```ts
@@ -44,6 +59,10 @@ export interface CacheControlOptions<TContext = any> {
  * @Authorized(Role.ADMIN)
  * @CacheControl({ maxAge: 60, scope: 'PUBLIC', namespace: 'users:list' })
  * users(@Args() args: UsersArgs) { … }
+ *
+ * @Query(() => String)
+ * @CacheControl<TenantContext>({ scope: 'PUBLIC', namespace: 'greetings', key: ({ context }) => [context.tenantId] })
+ * greeting() { … }
  * ```
  */
 export function CacheControl<TContext = any>(options: CacheControlOptions<TContext>): MethodDecorator {
@@ -69,12 +88,23 @@ export function CacheControl<TContext = any>(options: CacheControlOptions<TConte
       `@CacheControl namespace must be a non-empty string, a list of them, or a function, got: ${JSON.stringify(ns)}`,
     );
   }
+  if (options.key !== undefined && typeof options.key !== 'function') {
+    throw new TypeError(
+      `@CacheControl key must be a function of { args, context, info, root } answering an array, got: ${JSON.stringify(options.key)}`,
+    );
+  }
   const directive = `@cacheControl(${options.maxAge !== undefined ? `maxAge: ${options.maxAge}, ` : ''}scope: ${scope})`;
   const decorators = [
     Directive(directive),
     Extensions({ cacheControl: { maxAge: options.maxAge, scope, staleWhileRevalidate: swr } }),
     UseMiddleware(
-      createCacheMiddleware<any>({ maxAge: options.maxAge, staleWhileRevalidate: swr, scope, namespace: ns }),
+      createCacheMiddleware<any>({
+        maxAge: options.maxAge,
+        staleWhileRevalidate: swr,
+        scope,
+        namespace: ns,
+        key: options.key,
+      }),
     ),
   ];
   return (target, propertyKey, descriptor) => {

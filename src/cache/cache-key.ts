@@ -73,15 +73,59 @@ export interface CacheKeyParts {
   args: unknown;
   /** The current generation tokens of the entry's namespaces (and the global epoch), in a fixed order. */
   generations: readonly string[];
+  /** Values of `@CacheControl({ key })`, checked by {@link keyPartsText}; absent: no segment at all. */
+  keyParts?: readonly unknown[];
 }
 
 /**
- * `{prefix}:{coordinate}:{subject}:{hash(args)}:{hash(generations)}`. The subject is hashed, so user
- * ids never appear in keys; PUBLIC entries share the subject `public`. Evicting a namespace changes its
- * generation, so every key that depended on it changes and the old entries are simply never read again.
+ * `{prefix}:{coordinate}:{subject}:{hash(args)}:{hash(generations)}`, then `:k-{hash(keyParts)}` when
+ * there are key parts. The subject is hashed, so user ids never appear in keys; PUBLIC entries share the
+ * subject `public`. Evicting a namespace changes its generation, so every key that depended on it changes
+ * and the old entries are simply never read again. Key parts are hashed too: the key's length never
+ * depends on them. Throws a TypeError for key parts {@link keyPartsText} refuses.
  */
 export function buildCacheKey(parts: CacheKeyParts): string {
   const subject = parts.scope === 'PUBLIC' ? 'public' : subjectHash(parts.subject ?? '');
   const generations = sha256(parts.generations.join('\n'), 16);
-  return `${parts.prefix ?? defaultKeyPrefix}:${parts.coordinate}:${subject}:${hashArgs(parts.args)}:${generations}`;
+  const extra = parts.keyParts === undefined ? '' : `:k-${sha256(keyPartsText(parts.keyParts), 43)}`;
+  return `${parts.prefix ?? defaultKeyPrefix}:${parts.coordinate}:${subject}:${hashArgs(parts.args)}:${generations}${extra}`;
+}
+
+/** The largest canonical JSON text of one entry's key parts, in UTF-8 bytes. */
+export const maxKeyPartsBytes = 1024;
+
+/**
+ * The canonical JSON text of key parts (what {@link buildCacheKey} hashes): an array of JSON scalars
+ * (string, finite number, boolean, null; nothing nested), at most {@link maxKeyPartsBytes} as JSON.
+ * Anything else throws a TypeError saying why.
+ */
+export function keyPartsText(keyParts: unknown): string {
+  if (!Array.isArray(keyParts)) throw new TypeError(`key parts must be an array, got: ${describe(keyParts)}`);
+  for (let i = 0; i < keyParts.length; i++) {
+    const part: unknown = keyParts[i];
+    const scalar =
+      part === null ||
+      typeof part === 'string' ||
+      typeof part === 'boolean' ||
+      (typeof part === 'number' && Number.isFinite(part));
+    if (!scalar) {
+      throw new TypeError(
+        `key parts must be strings, finite numbers, booleans or null; part ${i} is: ${describe(part)}`,
+      );
+    }
+  }
+  const text = canonicalJson(keyParts);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > maxKeyPartsBytes)
+    throw new TypeError(`key parts must be at most ${maxKeyPartsBytes} bytes as JSON, got: ${bytes} bytes`);
+  return text;
+}
+
+function describe(value: unknown): string {
+  if (value === null || typeof value === 'string') {
+    const text = JSON.stringify(value);
+    return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+  }
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : typeof value;
 }

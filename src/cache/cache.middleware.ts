@@ -1,6 +1,7 @@
 import { cacheControlFromInfo } from '@apollo/cache-control-types';
 import type { GraphQLResolveInfo, ResponsePath } from 'graphql';
 import type { MiddlewareFn } from 'type-graphql';
+import { keyPartsText } from './cache-key';
 import { requestStateOf } from './request-state';
 import { toPlain } from './to-plain';
 import type { CacheScope } from './types';
@@ -19,6 +20,15 @@ export type NamespaceOption<TContext = any> =
   | readonly string[]
   | ((data: NamespaceData<TContext>) => string | readonly string[]);
 
+/** One value an entry is keyed by, beyond its coordinate, scope/subject and arguments. */
+export type CacheKeyPart = string | number | boolean | null;
+
+/**
+ * A function of the resolver's data that answers more values to key its entry by (`@CacheControl({ key })`),
+ * e.g. `({ context, args }) => [context.tenantId, args.locale]`.
+ */
+export type CacheKeyFunction<TContext = any> = (data: NamespaceData<TContext>) => readonly CacheKeyPart[];
+
 /** The options of one cached resolver, defaults applied. */
 export interface ResolvedCacheControl<TContext = any> {
   /** Seconds; undefined: the cache's default (`CACHE_DEFAULT_TTL`). */
@@ -27,6 +37,8 @@ export interface ResolvedCacheControl<TContext = any> {
   staleWhileRevalidate: number | undefined;
   scope: CacheScope;
   namespace: NamespaceOption<TContext>;
+  /** Key parts; undefined: none (the key is the default one). */
+  key?: CacheKeyFunction<TContext>;
 }
 
 export function resolveNamespaces<TContext>(
@@ -73,13 +85,32 @@ export function createCacheMiddleware<TContext extends object>(
       return next();
     }
 
+    const coordinate = `${info.parentType.name}.${info.fieldName}`;
+    let keyParts: readonly unknown[] | undefined;
+    if (options.key) {
+      // The operation tier answers before any context exists, so it could not tell the key parts of a
+      // stored response apart: a response with key parts is answered by the resolver tier alone.
+      if (state.capture) state.capture.storable = false;
+      try {
+        const parts: unknown = options.key({ root, args, context, info });
+        const copy: unknown = Array.isArray(parts) ? [...parts] : parts; // checked, then keyed, as it is now
+        keyPartsText(copy);
+        keyParts = copy as unknown[];
+      } catch (error) {
+        // Never a failed request, never an entry under a partial key: the resolver runs uncached.
+        cache.keyPartsFailed(coordinate, error);
+        return next();
+      }
+    }
+
     const namespaces = resolveNamespaces(options.namespace, { root, args, context, info });
     const result = await cache.cached(
       {
-        coordinate: `${info.parentType.name}.${info.fieldName}`,
+        coordinate,
         scope: options.scope,
         subject,
         args,
+        keyParts,
         namespaces,
         maxAge,
         staleWhileRevalidate,

@@ -10,11 +10,11 @@
  *   only an application that uses Redis loads its client.
  */
 
-export type { NamespaceData, NamespaceOption } from './cache.middleware';
+export type { CacheKeyFunction, CacheKeyPart, NamespaceData, NamespaceOption } from './cache.middleware';
 export { type CachePluginOptions, createCachePlugin, wantsBypass } from './cache.plugin';
 export { CacheControl, type CacheControlOptions } from './cache-control.decorator';
 export { CacheControlScopeEnum, cacheControlDirective } from './cache-control.directive';
-export { defaultKeyPrefix } from './cache-key';
+export { defaultKeyPrefix, maxKeyPartsBytes } from './cache-key';
 export { CacheTimeoutError } from './deadline';
 export type { Evictor } from './evictions';
 export { type EvictionData, Evicts, type EvictsOption } from './evicts.decorator';

@@ -67,6 +67,11 @@ export interface CachedCall<T> {
   /** For PRIVATE scope: whose entry it is. */
   subject?: string | null;
   args: unknown;
+  /**
+   * More values the entry is keyed by (`@CacheControl({ key })`): strings, finite numbers, booleans or
+   * null, at most `maxKeyPartsBytes` as JSON; `cached` rejects others. Absent: the key has no such segment.
+   */
+  keyParts?: readonly unknown[];
   namespaces: readonly string[];
   /** Seconds the entry is fresh. */
   maxAge: number;
@@ -146,6 +151,8 @@ export class ResolverCache<TContext extends object = object> {
   private readonly stampedeLockMs: number;
   /** When a bypass last stored each key (epoch ms): older computations of that key then store nothing. */
   private readonly refreshedAt = new LRUCache<string, number>({ max: 10_000 });
+  /** Coordinates whose key function failed already: each is warned about once. */
+  private readonly keyPartsWarned = new Set<string>();
   private readonly now: () => number;
 
   constructor(private readonly options: ResolverCacheOptions<TContext>) {
@@ -193,6 +200,7 @@ export class ResolverCache<TContext extends object = object> {
         subject: call.subject ?? null,
         args: call.args,
         generations: tokens,
+        keyParts: call.keyParts,
       });
     const key = keyOf(generations.tokens);
     const staleSeconds = call.staleWhileRevalidate ?? 0;
@@ -327,6 +335,20 @@ export class ResolverCache<TContext extends object = object> {
   private async readGenerations(namespaces: readonly string[]): Promise<GenerationRead & { keys: string[] }> {
     const keys = this.generations.keysOf(namespaces);
     return { keys, ...this.generations.fromValues(keys, await this.shared.getMany(keys)) };
+  }
+
+  /**
+   * Tells that the key function of `coordinate` threw or returned invalid key parts, so its resolver ran
+   * uncached: a `key-parts-error` event each time, a warning once per coordinate.
+   */
+  keyPartsFailed(coordinate: string, error: unknown): void {
+    this.emit({ type: 'key-parts-error', coordinate, error });
+    if (this.keyPartsWarned.has(coordinate)) return;
+    this.keyPartsWarned.add(coordinate);
+    this.options.logger?.warn(
+      { err: error, coordinate },
+      `@CacheControl key of ${coordinate} failed: its resolver runs uncached (warned once)`,
+    );
   }
 
   /** The generation keys of `namespaces`, the epoch's first: what {@link ResolverCache.readTokens} reads. */

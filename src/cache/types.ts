@@ -54,4 +54,6 @@ export type CacheEvent =
   | { type: 'evict'; namespace: string }
   /** An entry was not stored: its value, as JSON text, is larger than the cache's `maxEntryBytes`. */
   | { type: 'oversized'; bytes: number }
-  | { type: 'store-error'; operation: string; error: unknown };
+  | { type: 'store-error'; operation: string; error: unknown }
+  /** The `@CacheControl` key function of `coordinate` threw or returned invalid key parts: it ran uncached. */
+  | { type: 'key-parts-error'; coordinate: string; error: unknown };

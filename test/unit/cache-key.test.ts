@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import { buildCacheKey, hashArgs } from '../../src/cache/cache-key';
+import { buildCacheKey, hashArgs, keyPartsText, maxKeyPartsBytes } from '../../src/cache/cache-key';
 
 const json = fc.jsonValue();
 const args = fc.dictionary(fc.string({ maxLength: 8 }), json, { maxKeys: 5 });
@@ -72,5 +73,103 @@ describe('cache keys', () => {
       buildCacheKey({ ...base, scope: 'PUBLIC', subject: '8' }),
     );
     expect(k7).toMatch(/^gqlc:Query\.me:u-[\w-]+:[\w-]+:[\w-]+$/);
+  });
+});
+
+describe('custom key parts', () => {
+  const sha = (text: string, length: number) => createHash('sha256').update(text).digest('base64url').slice(0, length);
+  const base = {
+    coordinate: 'Query.users',
+    scope: 'PUBLIC' as const,
+    subject: null,
+    args: { size: 20, page: 1 },
+    generations: ['g1', 'g2'],
+  };
+
+  it('without key parts, the key is byte for byte what it was before them', () => {
+    const expected = 'gqlc:Query.users:public:TeitNZtmLj5t5NySSkw1wI2VuRNcPRjHWud_G46koyY:SDYEzexkT-rwlgYj';
+    expect(buildCacheKey(base)).toBe(expected);
+    expect(buildCacheKey({ ...base, keyParts: undefined })).toBe(expected);
+    // The formula before key parts existed, computed independently.
+    expect(expected).toBe(`gqlc:Query.users:public:${sha('{"page":1,"size":20}', 43)}:${sha('g1\ng2', 16)}`);
+    const privateKey = buildCacheKey({ ...base, scope: 'PRIVATE', subject: '7', prefix: 'app:c' });
+    expect(privateKey).toBe(
+      `app:c:Query.users:u-${sha('subject:7', 22)}:${sha('{"page":1,"size":20}', 43)}:${sha('g1\ng2', 16)}`,
+    );
+  });
+
+  it('key parts add one fixed-length segment (sha256 base64url of their canonical JSON)', () => {
+    const key = buildCacheKey({ ...base, keyParts: ['tenant-a', 'en'] });
+    expect(key).toBe(`${buildCacheKey(base)}:k-${sha('["tenant-a","en"]', 43)}`);
+    const long = buildCacheKey({ ...base, keyParts: ['x'.repeat(maxKeyPartsBytes - 4)] });
+    expect(long).toHaveLength(key.length);
+    expect(long).not.toContain('xxx');
+  });
+
+  it('different key parts never share a key; equal ones always do', () => {
+    const keyOf = (keyParts?: readonly unknown[]) => buildCacheKey({ ...base, keyParts });
+    const distinct = [
+      undefined,
+      [],
+      [null],
+      ['tenant-a'],
+      ['tenant-b'],
+      ['tenant-a', 'en'],
+      ['tenant-a,en'],
+      ['en', 'tenant-a'],
+      ['1'],
+      [1],
+      [true],
+      ['true'],
+    ];
+    const keys = distinct.map(keyOf);
+    expect(new Set(keys).size).toBe(distinct.length);
+    expect(keyOf(['tenant-a', 'en'])).toBe(keyOf(['tenant-a', 'en']));
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null)),
+          {
+            maxLength: 4,
+          },
+        ),
+        fc.array(fc.string(), { maxLength: 4 }),
+        (a, b) => {
+          fc.pre(JSON.stringify(a) !== JSON.stringify(b));
+          expect(keyOf(a)).not.toBe(keyOf(b));
+        },
+      ),
+    );
+  });
+
+  it.each([
+    ['not an array', 'tenant-a', 'key parts must be an array, got: "tenant-a"'],
+    ['undefined', undefined, 'key parts must be an array, got: undefined'],
+    ['an object', { tenant: 'a' }, 'key parts must be an array, got: an object'],
+    ['a nested object', [{ tenant: 'a' }], 'part 0 is: an object'],
+    ['a nested array', ['a', ['b']], 'part 1 is: an array'],
+    ['undefined inside', ['a', undefined], 'part 1 is: undefined'],
+    ['NaN', [Number.NaN], 'part 0 is: NaN'],
+    ['Infinity', [Number.POSITIVE_INFINITY], 'part 0 is: Infinity'],
+    ['a bigint', [1n], 'part 0 is: bigint'],
+    ['a function', [() => 1], 'part 0 is: function'],
+    ['a Date', [new Date(0)], 'part 0 is: an object'],
+    [
+      'too large',
+      ['x'.repeat(maxKeyPartsBytes)],
+      `key parts must be at most ${maxKeyPartsBytes} bytes as JSON, got: 1028 bytes`,
+    ],
+  ])('refuses %s', (_what, keyParts, message) => {
+    expect(() => keyPartsText(keyParts)).toThrow(TypeError);
+    expect(() => keyPartsText(keyParts)).toThrow(message);
+    // (undefined there means "no key parts": the default key)
+    if (keyParts !== undefined) expect(() => buildCacheKey({ ...base, keyParts: keyParts as never })).toThrow(message);
+  });
+
+  it('accepts scalars up to the cap, measured in UTF-8 bytes of the canonical JSON', () => {
+    expect(maxKeyPartsBytes).toBe(1024);
+    expect(keyPartsText(['a', 1, -2.5, true, false, null])).toBe('["a",1,-2.5,true,false,null]');
+    expect(() => keyPartsText(['x'.repeat(maxKeyPartsBytes - 4)])).not.toThrow(); // ["…"]: 4 more bytes
+    expect(() => keyPartsText(['é'.repeat(maxKeyPartsBytes / 2 - 1)])).toThrow('got: 1026 bytes');
   });
 });
