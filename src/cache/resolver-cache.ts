@@ -219,7 +219,7 @@ export class ResolverCache<TContext extends object = object> {
     const flightKey = generations.created.length === 0 ? key : keyOf(withoutMadeUp(generations));
 
     if (!call.bypass) {
-      const hit = await this.lookup(key, call.maxAge + staleSeconds);
+      const hit = await this.lookup(key, call.maxAge, call.maxAge + staleSeconds);
       if (hit && (this.isFresh(hit, call.maxAge) || !call.revalidate)) {
         const stale = !this.isFresh(hit, call.maxAge);
         // One refresh per key in this process; on a shared store, one across instances (the lock's holder).
@@ -265,7 +265,9 @@ export class ResolverCache<TContext extends object = object> {
       token = await this.tryLock(lockKey);
     }
     try {
-      return await run();
+      // Another instance may have stored it and let the lock go between this one's miss and its lock.
+      const found = token === null ? undefined : await this.lookup(key, maxAge);
+      return found ? { value: found.v, storedAt: found.t, found } : await run();
     } finally {
       if (token !== null) this.unlock(lockKey, token);
     }
@@ -306,7 +308,8 @@ export class ResolverCache<TContext extends object = object> {
       const token = await this.tryLock(lockKey);
       if (token === undefined) return; // another instance refreshes it
       try {
-        await run();
+        const found = token === null ? undefined : await this.lookup(key, call.maxAge);
+        if (!found) await run(); // else another instance refreshed it and let the lock go meanwhile
       } finally {
         if (token !== null) this.unlock(lockKey, token);
       }
@@ -366,12 +369,23 @@ export class ResolverCache<TContext extends object = object> {
     return this.now();
   }
 
-  /** The entry under `key` if younger than `lifeSeconds` (its maxAge, plus its stale window if any). */
-  private async lookup(key: string, lifeSeconds: number): Promise<Envelope | undefined> {
-    const envelope = await this.entries.get<Envelope>(key);
-    if (!envelope || typeof envelope !== 'object' || typeof envelope.t !== 'number') return undefined;
+  /**
+   * The entry under `key` if younger than `lifeSeconds` (its maxAge, plus its stale window if any). A
+   * local copy past its maxAge is checked against the shared store, where another instance may have
+   * stored a fresher one under the same key since (an expired entry recomputed, a stale one refreshed).
+   */
+  private async lookup(key: string, maxAge: number, lifeSeconds = maxAge): Promise<Envelope | undefined> {
+    let envelope = asEnvelope(await this.entries.get<Envelope>(key));
+    const { local } = this.options;
+    if (local && envelope && !this.isFresh(envelope, maxAge)) {
+      const far = asEnvelope(await this.shared.get<Envelope>(key));
+      if (far && far.t > envelope.t) {
+        envelope = far;
+        await local.set(key, far, Math.max(1, Math.ceil(lifeSeconds - (this.now() - far.t) / 1000)));
+      }
+    }
     // The local tier may keep an entry a little past its own life: the entry's age decides.
-    return this.now() - envelope.t < lifeSeconds * 1000 ? envelope : undefined;
+    return envelope && this.now() - envelope.t < lifeSeconds * 1000 ? envelope : undefined;
   }
 
   private isFresh(envelope: Envelope, maxAge: number): boolean {
@@ -432,6 +446,12 @@ export class ResolverCache<TContext extends object = object> {
  * had none differ per caller, so callers that found the same tokens (absent ones included) join one
  * computation. After a cold start, fifty concurrent misses still compute once.
  */
+function asEnvelope(value: unknown): Envelope | undefined {
+  return value && typeof value === 'object' && typeof (value as Envelope).t === 'number'
+    ? (value as Envelope)
+    : undefined;
+}
+
 function withoutMadeUp({ tokens, created }: GenerationRead): string[] {
   const madeUp = new Map(created.map((e) => [e.value, e.key]));
   return tokens.map((token) => (madeUp.has(token) ? `(absent ${madeUp.get(token)})` : token));

@@ -26,11 +26,20 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function instance(options: { stampedeLockMs?: number; now?: () => number } = {}): Promise<ResolverCache> {
+async function instance(
+  options: { stampedeLockMs?: number; now?: () => number; local?: boolean } = {},
+): Promise<ResolverCache> {
   const store = createRedisStore({ url: redis.url, timeoutMs: 1000 });
   opened.push(store);
   await store.ping();
-  return createResolverCache({ store, getSubject: () => null, ...options });
+  const { local, ...rest } = options;
+  // `local`: the in-process tier in front of Redis, as production has.
+  return createResolverCache({
+    store,
+    getSubject: () => null,
+    local: local ? createMemoryStore() : undefined,
+    ...rest,
+  });
 }
 
 let namespace = 0;
@@ -157,6 +166,24 @@ describe('stampede lock across instances (real Redis)', () => {
     }
     expect(seen).toMatchObject({ value: 'v2', status: 'HIT' });
     expect(computations).toBe(1);
+  });
+
+  it('an expired local copy is checked against Redis: the value another instance recomputed is answered, not recomputed', async () => {
+    const clock = { ms: Date.now() };
+    const now = () => clock.ms;
+    const [a, b] = [await instance({ now, local: true }), await instance({ now, local: true })];
+    const call = await freshCall([a, b], { maxAge: 10 });
+    await a.cached(call, () => 'v1');
+    expect(await b.cached(call, () => 'unused')).toMatchObject({ value: 'v1', status: 'HIT' }); // b keeps a copy
+    clock.ms += 11_000;
+    expect(await a.cached(call, () => 'v2')).toMatchObject({ value: 'v2', status: 'MISS' });
+    let computedByB = 0;
+    const read = await b.cached(call, () => {
+      computedByB++;
+      return 'v3';
+    });
+    expect(read).toMatchObject({ value: 'v2', status: 'HIT' });
+    expect(computedByB).toBe(0);
   });
 
   it('with Redis away (the failover store on memory), every instance computes for itself and nothing fails', async () => {
