@@ -95,6 +95,9 @@ export async function createCacheStack({
       timeoutMs: config.redis.timeoutMs,
       logger: cacheLogger,
       onRecover: evictor.replay,
+      // A cluster is what instances scale out on: while a master fails over (a few seconds), no instance
+      // caches in its own memory, where it could not see another instance's evictions (no stale read).
+      ...(cluster ? { fallbackMaxTtlSeconds: 0 } : {}),
     });
     store = batchedWrites(failover); // one tick's entries in one call: a wide query stays on Redis
     local = tracked();
