@@ -211,6 +211,7 @@ describe('redis cluster store', () => {
     const doomed = await cluster.masterOf(keys[0]!);
     let live: string | undefined;
     for (const k of keys) if (!live && (await cluster.masterOf(k)) !== doomed) live = k;
+    const eventsAtKill = events.length;
     const killedAt = Date.now();
     const killed = await cluster.killMaster(keys[0]!);
     expect(killed).toBe(doomed);
@@ -237,13 +238,8 @@ describe('redis cluster store', () => {
     );
     expect(store.backend).toBe('redis');
     expect(newMaster).not.toBe(killed);
-    expect(events).toEqual([
-      'onRecover afterOutage=false',
-      'backend redis',
-      'backend memory',
-      'onRecover afterOutage=true',
-      'backend redis',
-    ]);
+    // What happened from the kill on (a first probe slowed down by a busy machine may add an early round trip).
+    expect(events.slice(eventsAtKill)).toEqual(['backend memory', 'onRecover afterOutage=true', 'backend redis']);
     // The promoted replica has the entries, read through the cluster client's new topology.
     expect(await store.getMany(keys)).toEqual(keys.map((_, i) => i));
     expect(await primary.get(keys[0]!)).toBe(0);
