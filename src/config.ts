@@ -82,9 +82,19 @@ export interface CacheConfig {
 }
 
 export interface RedisConfig {
-  readonly url: string;
+  /** One Redis server (REDIS_URL, or built from REDIS_HOST/PORT/PASSWORD/DB); undefined with a cluster. */
+  readonly url: string | undefined;
+  /** A Redis Cluster (REDIS_CLUSTER_NODES) instead of one server. */
+  readonly cluster: RedisClusterConfig | undefined;
   /** Deadline, in milliseconds, for every single Redis call. */
   readonly timeoutMs: number;
+}
+
+export interface RedisClusterConfig {
+  /** `host:port` of the nodes to discover the cluster from (IPv6 as `[addr]:port`). */
+  readonly nodes: readonly string[];
+  /** REDIS_PASSWORD: `requirepass` of every node. */
+  readonly password: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -196,6 +206,25 @@ const envSchema = z.object({
   REDIS_PORT: int('REDIS_PORT', 6379, 1, 65535, 'a port number'),
   REDIS_PASSWORD: str(''),
   REDIS_DB: int('REDIS_DB', 0, 0, 15, 'a database index'),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const nodes = (raw ?? '')
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean);
+      const bad = nodes.filter((n) => {
+        const m = /^(?:\[[^\]]+\]|[^:\s[\]]+):(\d{1,5})$/.exec(n);
+        return !m || Number(m[1]) < 1 || Number(m[1]) > 65535;
+      });
+      if (bad.length === 0) return nodes.length > 0 ? nodes : undefined;
+      ctx.addIssue({
+        code: 'custom',
+        message: `REDIS_CLUSTER_NODES must be a comma-separated list of host:port (IPv6 as [addr]:port), got: ${JSON.stringify(raw)} (bad: ${bad.join(', ')})`,
+      });
+      return z.NEVER;
+    }),
   REDIS_TIMEOUT_MS: int('REDIS_TIMEOUT_MS', 50, 1, 60_000, 'a number of milliseconds'),
   SHUTDOWN_TIMEOUT: int('SHUTDOWN_TIMEOUT', 8, 0, 3600, 'a number of seconds'),
   QUERY_MAX_DEPTH: int('QUERY_MAX_DEPTH', 10, 1, 1000, 'a number of levels'),
@@ -242,6 +271,31 @@ export function parseDatabaseUrl(url: string): DatabaseConfig {
 /** Hides the password of a URL for messages and logs. */
 export function redactUrl(url: string): string {
   return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
+
+/**
+ * One Redis, or a Redis Cluster when REDIS_CLUSTER_NODES lists its nodes (REDIS_ENABLED still turns Redis
+ * on: the list alone does not, like REDIS_URL). A cluster takes REDIS_PASSWORD; REDIS_URL, which names one
+ * server, cannot be combined with it, nor can a REDIS_DB other than 0 (a cluster has only database 0).
+ */
+function redisFrom(env: z.infer<typeof envSchema>): RedisConfig {
+  const nodes = env.REDIS_CLUSTER_NODES;
+  if (!nodes) return { url: redisUrlFrom(env), cluster: undefined, timeoutMs: env.REDIS_TIMEOUT_MS };
+  if (env.REDIS_URL) {
+    throw new ConfigError(
+      'Invalid configuration:\n  REDIS_CLUSTER_NODES and REDIS_URL are mutually exclusive: set REDIS_CLUSTER_NODES for a Redis Cluster, REDIS_URL for one server',
+    );
+  }
+  if (env.REDIS_DB !== 0) {
+    throw new ConfigError(
+      `Invalid configuration:\n  REDIS_DB must be 0 (or unset) with REDIS_CLUSTER_NODES: a Redis Cluster has only database 0, got: ${env.REDIS_DB}`,
+    );
+  }
+  return {
+    url: undefined,
+    cluster: { nodes, password: env.REDIS_PASSWORD || undefined },
+    timeoutMs: env.REDIS_TIMEOUT_MS,
+  };
 }
 
 function redisUrlFrom(env: z.infer<typeof envSchema>): string {
@@ -294,7 +348,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxEntryBytes: e.CACHE_MAX_ENTRY_BYTES,
       stampedeLockMs: e.CACHE_STAMPEDE_LOCK_MS,
       staleWhileRevalidateSeconds: e.CACHE_STALE_WHILE_REVALIDATE,
-      redis: e.REDIS_ENABLED ? { url: redisUrlFrom(e), timeoutMs: e.REDIS_TIMEOUT_MS } : undefined,
+      redis: e.REDIS_ENABLED ? redisFrom(e) : undefined,
     },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
     queryLimits: {

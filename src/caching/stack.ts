@@ -45,8 +45,8 @@ export interface CacheStackOptions {
 }
 
 /**
- * The cache as configured: memory, or Redis with memory as its fallback while Redis is unreachable and
- * a local tier of entries in front of it. Redis down at start-up is not an error: the store starts on
+ * The cache as configured: memory, or Redis (one server, or a Redis Cluster) with memory as its fallback
+ * while Redis is unreachable and a local tier of entries in front of it. Redis down at start-up is not an error: the store starts on
  * memory and switches when Redis answers.
  */
 export async function createCacheStack({
@@ -77,19 +77,27 @@ export async function createCacheStack({
   let local: MemoryStore | undefined;
   if (config.redis) {
     // Imported here only: an app on the memory store never loads the Redis client.
-    const { createRedisStore } = require('../cache/redis') as typeof import('../cache/redis');
+    const { createRedisClusterStore, createRedisStore } = require('../cache/redis') as typeof import('../cache/redis');
+    // The store's own deadline bounds only its PING (health checks, off the request path): the failover
+    // store bounds every request's call by REDIS_TIMEOUT_MS itself.
+    const pingTimeoutMs = Math.max(config.redis.timeoutMs * 10, 500);
+    const { cluster, url } = config.redis;
     failover = createFailoverStore({
-      // The store's own deadline bounds only its PING (health checks, off the request path): the failover
-      // store bounds every request's call by REDIS_TIMEOUT_MS itself.
-      primary: createRedisStore({
-        url: config.redis.url,
-        timeoutMs: Math.max(config.redis.timeoutMs * 10, 500),
-        logger: cacheLogger,
-      }),
+      primary: cluster
+        ? createRedisClusterStore({
+            nodes: cluster.nodes,
+            password: cluster.password,
+            timeoutMs: pingTimeoutMs,
+            logger: cacheLogger,
+          })
+        : createRedisStore({ url: url!, timeoutMs: pingTimeoutMs, logger: cacheLogger }),
       fallback: tracked(),
       timeoutMs: config.redis.timeoutMs,
       logger: cacheLogger,
       onRecover: evictor.replay,
+      // A cluster is what instances scale out on: while a master fails over (a few seconds), no instance
+      // caches in its own memory, where it could not see another instance's evictions (no stale read).
+      ...(cluster ? { fallbackMaxTtlSeconds: 0 } : {}),
     });
     store = batchedWrites(failover); // one tick's entries in one call: a wide query stays on Redis
     local = tracked();

@@ -16,8 +16,12 @@ export interface RateLimitHandler {
 export interface RateLimitOptions {
   points: number;
   windowSeconds: number;
-  /** Redis shared by every instance; memory (per process) when undefined. */
-  redis?: { url: string; timeoutMs: number };
+  /** Redis shared by every instance (one server by URL, or a cluster); memory (per process) when undefined. */
+  redis?: {
+    url: string | undefined;
+    cluster?: { nodes: readonly string[]; password: string | undefined } | undefined;
+    timeoutMs: number;
+  };
   /** Proxies trusted to name the client, for requests without a key (default: none, the socket's peer). */
   trustProxy?: TrustProxy;
   logger: Logger;
@@ -38,28 +42,64 @@ export function createRateLimit(options: RateLimitOptions): RateLimitHandler {
   let limiter: RateLimiterAbstract = insurance;
   let close = async () => {};
   let deadlineMs = 0;
+  let onRedisFailure = () => {};
   if (options.redis) {
     // Loaded only with Redis on, like the cache's Redis store.
-    const { createClient } = require('@keyv/redis') as typeof import('@keyv/redis');
+    const { createClient, createCluster } = require('@keyv/redis') as typeof import('@keyv/redis');
     let closed = false;
-    const client = createClient({
-      url: options.redis.url,
+    const connection = {
       disableOfflineQueue: true, // fail at once while disconnected: the insurance limiter answers
       socket: {
         connectTimeout: 1000,
         reconnectStrategy: (retries: number) => (closed ? false : Math.min(100 * 2 ** retries, 2000)),
       },
+    };
+    const { cluster } = options.redis;
+    const rootNodes = cluster?.nodes.map((node) => {
+      const at = node.lastIndexOf(':');
+      return { socket: { host: node.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(node.slice(at + 1)) } };
     });
+    const client = (
+      cluster
+        ? createCluster({
+            rootNodes: rootNodes!,
+            defaults: { ...connection, ...(cluster.password ? { password: cluster.password } : {}) },
+          })
+        : createClient({ url: options.redis.url, ...connection })
+    ) as ReturnType<typeof createClient>;
     let reported = false;
-    client.on('error', (err: Error) => {
+    const onError = (err: Error) => {
       if (reported) return;
       reported = true;
       logger.warn({ err: err.message }, 'rate limit: Redis unreachable, counting in memory until it is back');
-    });
+    };
+    client.on('error', onError);
+    client.on('node-error', onError);
     client.on('ready', () => {
       reported = false;
     });
-    client.connect().catch(() => undefined);
+    const connect = () => client.connect().catch(() => undefined);
+    connect();
+    if (cluster) {
+      // A cluster client learns of a promoted replica only from a MOVED, which a dead master never sends
+      // (and the limiter's errors go to the insurance limiter unseen): on each failed reconnection of a node,
+      // or a call past its deadline, at most once a second, ask for the topology again (or connect again).
+      let last = 0;
+      onRedisFailure = () => {
+        if (closed || Date.now() - last < 1000) return;
+        last = Date.now();
+        const c = client as unknown as {
+          isOpen: boolean;
+          _slots: { rediscover(start: unknown): Promise<void> };
+        };
+        if (!c.isOpen) {
+          connect();
+          return;
+        }
+        c._slots.rediscover({ options: rootNodes![0] }).catch(() => undefined);
+      };
+      client.on('node-error', () => onRedisFailure());
+    }
     limiter = new RateLimiterRedis({
       storeClient: client,
       useRedisPackage: true,
@@ -83,6 +123,7 @@ export function createRateLimit(options: RateLimitOptions): RateLimitHandler {
       let settled = false;
       const timer = setTimeout(() => {
         settled = true;
+        onRedisFailure();
         insurance.consume(key).then(resolve, reject);
       }, deadlineMs);
       const settle = (done: () => void) => {

@@ -1,16 +1,20 @@
 import { createScratchDatabase, type DatabaseKind, databaseKinds, type ScratchDatabase } from './databases';
+import { startRedisCluster, type TestRedisCluster } from './redis-cluster';
 import { startRedisServer, type TestRedisServer } from './redis-server';
 import { startTestApp, type TestApp } from './test-app';
+import { eventually, readyBackend } from './wait';
 
-export type Backend = 'memory' | 'redis';
+export type Backend = 'memory' | 'redis' | 'redis-cluster';
 
 /**
- * The legs of a suite about what instances share: memory on SQLite (one instance), and Redis on every
- * database kind configured (PostgreSQL too whenever one answers: always in CI), two instances sharing it.
+ * The legs of a suite about what instances share: memory on SQLite (one instance), Redis on every
+ * database kind configured (PostgreSQL too whenever one answers: always in CI), two instances sharing it,
+ * and a 6-node Redis Cluster shared by two instances, on SQLite only (the database is not what it tests).
  */
 export const instancePairLegs: [Backend, DatabaseKind][] = [
   ['memory', 'sqlite'],
   ...databaseKinds.map((kind): [Backend, DatabaseKind] => ['redis', kind]),
+  ['redis-cluster', 'sqlite'],
 ];
 
 /** What {@link useInstancePair} gives a suite once its `beforeAll` ran. */
@@ -23,10 +27,11 @@ export interface InstancePair {
 
 /**
  * Starts, in the calling `describe`'s `beforeAll`, a scratch database of `kind`, a private redis-server
- * when `backend` is Redis, and the instances; stops them all in its `afterAll`.
+ * (or Redis Cluster) when `backend` is Redis, and the instances; stops them all in its `afterAll`.
  */
 export function useInstancePair(backend: Backend, kind: DatabaseKind): InstancePair {
   let redis: TestRedisServer | undefined;
+  let cluster: TestRedisCluster | undefined;
   let db: ScratchDatabase | undefined;
   const pair = {} as InstancePair;
   beforeAll(async () => {
@@ -36,17 +41,29 @@ export function useInstancePair(backend: Backend, kind: DatabaseKind): InstanceP
       redis = await startRedisServer();
       Object.assign(env, { REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '500' });
     }
+    if (backend === 'redis-cluster') {
+      cluster = await startRedisCluster();
+      Object.assign(env, { REDIS_ENABLED: 'true', REDIS_CLUSTER_NODES: cluster.nodes, REDIS_TIMEOUT_MS: '500' });
+    }
     pair.a = await startTestApp({ databaseUrl: db.url, env });
     pair.b =
-      backend === 'redis'
+      backend !== 'memory'
         ? await startTestApp({ databaseUrl: db.url, env: { ...env, SEED_ADMIN_API_KEY: pair.a.adminKey } })
         : pair.a;
+    // Both on the shared store before the suite starts (a suite on the fallback would prove nothing).
+    if (backend !== 'memory') {
+      await eventually(
+        async () => (await readyBackend(pair.a)) === 'redis' && (await readyBackend(pair.b)) === 'redis',
+        5000,
+      );
+    }
   });
   afterAll(async () => {
     await pair.a?.close();
     if (pair.b !== pair.a) await pair.b?.close();
     await db?.drop();
     await redis?.stop();
+    await cluster?.stop();
   });
   return pair;
 }

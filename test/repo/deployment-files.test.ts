@@ -40,12 +40,25 @@ describe('.env.example', () => {
 });
 
 describe('docker-compose.yml', () => {
-  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'));
+  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true });
+  type Service = Record<string, unknown> & { profiles?: string[]; environment?: Record<string, string> };
+  const services = compose.services as Record<string, Service>;
+  const inProfile = (profile?: string) =>
+    Object.keys(services)
+      .filter((name) => (profile ? services[name]!.profiles?.includes(profile) : !services[name]!.profiles))
+      .sort();
+  /** The configuration an app service's environment gives, with `${VAR:-default}` resolved to its default. */
+  const configOf = (service: string) => {
+    const env = services[service]!.environment!;
+    for (const name of Object.keys(env)) expect(knownVariables).toContain(name);
+    return loadConfig(
+      Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[^}]*:-([^}]*)\}/g, '$1')])),
+    );
+  };
 
-  it('is valid YAML with the app, PostgreSQL and Redis, each with a healthcheck', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['app', 'postgres', 'redis']);
-    for (const service of Object.values<Record<string, unknown>>(compose.services))
-      expect(service.healthcheck).toBeDefined();
+  it('is valid YAML with the app, PostgreSQL and Redis by default, each with a healthcheck', () => {
+    expect(inProfile()).toEqual(['app', 'postgres', 'redis']);
+    for (const name of inProfile()) expect(services[name]!.healthcheck).toBeDefined();
     expect(compose.services.app.depends_on).toEqual({
       postgres: { condition: 'service_healthy' },
       redis: { condition: 'service_healthy' },
@@ -53,14 +66,43 @@ describe('docker-compose.yml', () => {
   });
 
   it('sets only variables the configuration knows, with values it accepts', () => {
-    const env: Record<string, string> = compose.services.app.environment;
-    for (const name of Object.keys(env)) expect(knownVariables).toContain(name);
-    const resolved = Object.fromEntries(
-      Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[^}]*:-([^}]*)\}/g, '$1')]),
-    );
-    const config = loadConfig(resolved);
+    const config = configOf('app');
     expect(config.database.driver).toBe('postgresql');
     expect(config.cache.redis?.url).toBe('redis://redis:6379/0');
+  });
+
+  describe('the cluster profile', () => {
+    const nodes = Array.from({ length: 6 }, (_, i) => `redis-node-${i + 1}`);
+
+    it('has 6 cluster-enabled Redis nodes with healthchecks, a one-shot init, and app-cluster', () => {
+      expect(inProfile('cluster')).toEqual(['app-cluster', ...nodes, 'redis-cluster-init'].sort());
+      for (const name of nodes) {
+        const command = services[name]!.command as string[];
+        expect(command.join(' ')).toContain('--cluster-enabled yes');
+        expect(services[name]!.healthcheck).toBeDefined();
+      }
+      const init = services['redis-cluster-init']!;
+      expect(init.restart).toBe('no');
+      expect(Object.keys(init.depends_on as object).sort()).toEqual(nodes);
+      const script = (init.command as string[]).join(' ');
+      expect(script).toContain('redis-cli --cluster create');
+      expect(script).toContain('--cluster-replicas 1');
+      for (let i = 1; i <= 6; i++) expect(script.replace('$$i', String(i))).toMatch(/redis-node-/);
+    });
+
+    it('app-cluster: REDIS_CLUSTER_NODES lists every node, accepted by the configuration; it waits for the init', () => {
+      const config = configOf('app-cluster');
+      expect(config.cache.redis?.cluster?.nodes).toEqual(nodes.map((n) => `${n}:6379`));
+      expect(config.cache.redis?.url).toBeUndefined();
+      expect(services['app-cluster']!.depends_on).toEqual({
+        postgres: { condition: 'service_healthy' },
+        'redis-cluster-init': { condition: 'service_completed_successfully' },
+      });
+      // Both apps on the same environment otherwise.
+      const { REDIS_URL: _url, ...app } = services.app!.environment!;
+      const { REDIS_CLUSTER_NODES: _nodes, ...cluster } = services['app-cluster']!.environment!;
+      expect(cluster).toEqual(app);
+    });
   });
 });
 

@@ -68,7 +68,7 @@ describe('loadConfig', () => {
       REDIS_PASSWORD: 'p@ss:w/rd#1%',
       REDIS_DB: '2',
     });
-    const url = new URL(c.cache.redis!.url);
+    const url = new URL(c.cache.redis!.url!);
     expect(url.hostname).toBe('cache');
     expect(url.port).toBe('6380');
     expect(decodeURIComponent(url.password)).toBe('p@ss:w/rd#1%');
@@ -82,6 +82,63 @@ describe('loadConfig', () => {
 
   it('has no Redis unless REDIS_ENABLED', () => {
     expect(loadConfig({ REDIS_URL: 'redis://r:1234' }).cache.redis).toBeUndefined();
+  });
+
+  describe('REDIS_CLUSTER_NODES', () => {
+    it('with REDIS_ENABLED: a Redis Cluster of those nodes (REDIS_PASSWORD included), no single-server URL', () => {
+      const c = loadConfig({
+        REDIS_ENABLED: 'true',
+        REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, redis-2:7001,[::1]:7002 ',
+        REDIS_PASSWORD: 'p@ss:w/rd',
+        REDIS_TIMEOUT_MS: '75',
+      });
+      expect(c.cache.redis).toEqual({
+        url: undefined,
+        cluster: { nodes: ['10.0.0.1:7000', 'redis-2:7001', '[::1]:7002'], password: 'p@ss:w/rd' },
+        timeoutMs: 75,
+      });
+    });
+
+    it('without a password: none', () => {
+      const c = loadConfig({ REDIS_ENABLED: 'true', REDIS_CLUSTER_NODES: 'a:1' });
+      expect(c.cache.redis?.cluster).toEqual({ nodes: ['a:1'], password: undefined });
+    });
+
+    it('needs REDIS_ENABLED, like REDIS_URL: the list alone turns nothing on', () => {
+      expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000,b:7001' }).cache.redis).toBeUndefined();
+      expect(loadConfig({ REDIS_ENABLED: 'false', REDIS_CLUSTER_NODES: 'a:7000' }).cache.redis).toBeUndefined();
+    });
+
+    it.each([
+      ['a:7000,b', 'bad: b'],
+      ['a:0', 'bad: a:0'],
+      ['a:70000', 'bad: a:70000'],
+      ['redis://a:7000', 'bad: redis://a:7000'],
+      ['::1:7000', 'bad: ::1:7000'],
+    ])('refuses %p, even with Redis off, naming the bad entries', (nodes, bad) => {
+      expect(messageOf({ REDIS_CLUSTER_NODES: nodes })).toBe(
+        `Invalid configuration:\n  REDIS_CLUSTER_NODES must be a comma-separated list of host:port (IPv6 as [addr]:port), got: ${JSON.stringify(nodes)} (${bad})`,
+      );
+    });
+
+    it('is an empty list when blank: one server then', () => {
+      expect(loadConfig({ REDIS_ENABLED: 'true', REDIS_CLUSTER_NODES: ' , ' }).cache.redis).toMatchObject({
+        url: 'redis://localhost:6379/0',
+        cluster: undefined,
+      });
+    });
+
+    it('cannot be combined with REDIS_URL, nor with a REDIS_DB other than 0', () => {
+      expect(
+        messageOf({ REDIS_ENABLED: 'true', REDIS_CLUSTER_NODES: 'a:7000', REDIS_URL: 'redis://r:6379' }),
+      ).toContain('REDIS_CLUSTER_NODES and REDIS_URL are mutually exclusive');
+      expect(messageOf({ REDIS_ENABLED: 'true', REDIS_CLUSTER_NODES: 'a:7000', REDIS_DB: '2' })).toContain(
+        'REDIS_DB must be 0 (or unset) with REDIS_CLUSTER_NODES: a Redis Cluster has only database 0, got: 2',
+      );
+      expect(
+        loadConfig({ REDIS_ENABLED: 'true', REDIS_CLUSTER_NODES: 'a:7000', REDIS_DB: '0' }).cache.redis?.cluster,
+      ).toBeDefined();
+    });
   });
 
   it('turns Sandbox and introspection off in production unless enabled', () => {

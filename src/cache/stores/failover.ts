@@ -40,7 +40,12 @@ export interface FailoverStoreOptions<P extends PingableCacheStore = PingableCac
   maxBackoffMs?: number;
   /** Pings of a healthy primary, in **milliseconds** apart; 0 turns them off. Default {@link defaultHealthCheckIntervalMs}. */
   healthCheckIntervalMs?: number;
-  /** Longest life, in **seconds**, of what is written to the fallback. Default {@link defaultFallbackMaxTtlSeconds}. */
+  /**
+   * Longest life, in **seconds**, of what is written to the fallback. Default {@link defaultFallbackMaxTtlSeconds}.
+   * `0`: the fallback keeps nothing, so every read while the primary is unhealthy is a miss: no instance can
+   * then serve what another instance evicted meanwhile (their fallbacks do not share evictions), at the cost
+   * of the database's load during the outage.
+   */
   fallbackMaxTtlSeconds?: number;
 }
 
@@ -93,7 +98,10 @@ export function createFailoverStore<P extends PingableCacheStore>(options: Failo
     throw new RangeError(`\`maxBackoffMs\` must be at least \`minBackoffMs\` (${minBackoffMs}), got: ${maxBackoffMs}`);
   }
   const { primary, logger } = options;
-  const fallback = cappedTtl(options.fallback, options.fallbackMaxTtlSeconds ?? defaultFallbackMaxTtlSeconds);
+  const fallbackMaxTtlSeconds = options.fallbackMaxTtlSeconds ?? defaultFallbackMaxTtlSeconds;
+  if (fallbackMaxTtlSeconds !== 0) assertPositive('fallbackMaxTtlSeconds', fallbackMaxTtlSeconds, 'seconds');
+  const fallback =
+    fallbackMaxTtlSeconds === 0 ? keepsNothing(options.fallback) : cappedTtl(options.fallback, fallbackMaxTtlSeconds);
   const listeners = new Set<(backend: CacheBackend) => void>();
   const monitor = new HealthMonitor({
     ping: () => primary.ping(),
@@ -133,11 +141,20 @@ export function createFailoverStore<P extends PingableCacheStore>(options: Failo
     }
   }
 
-  /** Resolves true when the primary acknowledged the write. */
-  async function write(label: string, keys: number, call: (store: CacheStore) => Promise<void>): Promise<boolean> {
+  /**
+   * Resolves true when the primary acknowledged the write. `evenIfUnhealthy`: try the primary in every state
+   * (evictions): a partial outage (a Redis Cluster master failing over) leaves most keys writable, and an
+   * instance still on the primary must see this eviction, not only this instance's journal.
+   */
+  async function write(
+    label: string,
+    keys: number,
+    call: (store: CacheStore) => Promise<void>,
+    evenIfUnhealthy = false,
+  ): Promise<boolean> {
     const health = monitor.state;
     let durable = false;
-    if (health === 'healthy' || health === 'recovering') {
+    if (health === 'healthy' || health === 'recovering' || (evenIfUnhealthy && health === 'unhealthy')) {
       try {
         await withDeadline(call(primary), deadlineFor(keys), `redis ${label}`);
         if (health === 'healthy') return true;
@@ -183,7 +200,7 @@ export function createFailoverStore<P extends PingableCacheStore>(options: Failo
     },
     setManyDurably: async (entries) => {
       checked(entries);
-      return write('setMany', entries.length, (store) => store.setMany(entries));
+      return write('setMany', entries.length, (store) => store.setMany(entries), true);
     },
     addMany: async (entries) => {
       checked(entries);
@@ -215,4 +232,13 @@ export function createFailoverStore<P extends PingableCacheStore>(options: Failo
       await Promise.allSettled([withDeadline(primary.close(), timeoutMs, 'redis close'), options.fallback.close()]);
     },
   };
+}
+
+/** `store` with every write dropped (TTLs are checked by the caller): every read is a miss. */
+function keepsNothing(store: MemoryStore): MemoryStore {
+  return Object.assign(Object.create(store) as MemoryStore, {
+    set: async () => undefined,
+    setMany: async () => undefined,
+    addMany: async () => undefined,
+  } satisfies Pick<CacheStore, 'set' | 'setMany' | 'addMany'>);
 }
