@@ -16,8 +16,12 @@
  * --lock-ms MS        CACHE_STAMPEDE_LOCK_MS of the "lock on" variant (default 2000)
  * --window-ms MS      a request is "during expiry" when it starts within MS after one (default 200)
  * --operation-tier B  CACHE_OPERATION_TIER, true or false (default true, the production default)
+ * --redis-timeout-ms  REDIS_TIMEOUT_MS (default 1000, not production's 50: on a loaded 2-core machine a
+ *                     50 ms deadline sends instances to their memory fallback, and each recovery evicts
+ *                     the global epoch: a cold cache, not an expiry. Such recoveries are counted.)
  * --no-build          run dist/ as it is (else `npm run build` first, or the sources when it fails)
  * --no-write          print only; leave BENCHMARKS.md alone
+ * --trace             print each expiry's writes (ms after the window's start) and the other keys written
  *
  * Set-up: one private redis-server on a free port (never a shared one), one SQLite file seeded as the
  * other benches do (`npm run seed`, then the admin key), shared by every instance (WAL). Each variant
@@ -55,8 +59,10 @@ const { values } = parseArgs({
     'lock-ms': { type: 'string', default: '2000' },
     'window-ms': { type: 'string', default: '200' },
     'operation-tier': { type: 'string', default: 'true' },
+    'redis-timeout-ms': { type: 'string', default: '1000' },
     'no-build': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    trace: { type: 'boolean', default: false },
   },
 });
 
@@ -76,6 +82,7 @@ const SETTINGS = {
   lockMs: Number(values['lock-ms']),
   windowMs: positive('window-ms', values['window-ms'], 200),
   operationTier: values['operation-tier'] !== 'false',
+  redisTimeoutMs: positive('redis-timeout-ms', values['redis-timeout-ms'], 1000),
 };
 if (!Number.isInteger(SETTINGS.ttl)) throw new Error('--ttl must be whole seconds (CACHE_DEFAULT_TTL)');
 const COMMAND = `npm run bench:stampede${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
@@ -130,6 +137,9 @@ function envelopeTime(raw: unknown, depth = 0): number | undefined {
 }
 
 /** `gqlc:Query.users:public:…` -> `Query.users` (the key builder's layout, behind the store's namespace). */
+/** The global epoch's generation key: written once when first read, and again by each recovery after an outage. */
+const isEpoch = (key: string) => key.endsWith('gqlc:gen:*');
+
 const coordinateOf = (key: string) => /(?:^|:)gqlc:([A-Za-z_]\w*\.[A-Za-z_]\w*):/.exec(key)?.[1];
 
 async function watchWrites(redisUrl: string) {
@@ -233,7 +243,7 @@ interface Sample {
 }
 
 async function drive(urls: string[], t0: number, t1: number) {
-  const clients = urls.map((url) => createClient(url, SETTINGS.connections));
+  const clients = urls.map((url) => createClient(url, SETTINGS.connections, 'fifo'));
   const body = JSON.stringify({ query: QUERY });
   const headers = bearer(ADMIN_KEY);
   const samples: Sample[] = [];
@@ -305,8 +315,13 @@ interface RunResult {
   /** Auth.apiKey (the admin key's cached lookup, on the same default TTL): computations and expiries. */
   authRecomputations: number;
   authExpiries: number;
-  /** Other Redis writes (a lock's SET NX is one). */
+  /** Other Redis writes (a lock's SET NX is one), epoch bumps left out. */
   otherWrites: number;
+  /**
+   * Writes of the global epoch from the warm-up on: each is an instance back on Redis after a deadline
+   * sent it to its memory fallback (a cold cache for every instance, not an expiry).
+   */
+  epochBumps: number;
   storeErrors: number;
   backends: string[];
   errorCount: number;
@@ -334,6 +349,7 @@ async function runVariant(variant: Variant, round: number, ctx: RunContext): Pro
     CACHE_DEFAULT_TTL: String(SETTINGS.ttl),
     CACHE_STAMPEDE_LOCK_MS: String(variant.lockMs),
     CACHE_OPERATION_TIER: String(SETTINGS.operationTier),
+    REDIS_TIMEOUT_MS: String(SETTINGS.redisTimeoutMs),
   };
   const targets: RunningTarget[] = [];
   try {
@@ -390,6 +406,17 @@ function summarize(
     .map((s) => s.ms)
     .sort((a, b) => a - b);
   const auth = groupWrites(writes, 'Auth.apiKey', ttlMs).filter(inWindow);
+  if (values.trace) {
+    for (const g of groups)
+      console.log(`    ${HOT} computed at +${g.times.map((t) => Math.round(t - t0)).join(', +')} ms`);
+    const others = new Map<string, number>();
+    for (const w of writes) {
+      if (w.t !== undefined) continue;
+      const key = w.key.slice(0, 60);
+      others.set(key, [...(others.get(key) ?? []), Math.round(w.at - t0)]);
+    }
+    for (const [key, at] of others) console.log(`    other SET ${key} at +${at.join(', +')} ms`);
+  }
   return {
     variant: variant.id,
     round,
@@ -405,7 +432,8 @@ function summarize(
     misses: delta(after.counters, before, `lookups ${HOT} MISS`),
     authRecomputations: auth.reduce((n, g) => n + g.times.length, 0),
     authExpiries: auth.length,
-    otherWrites: writes.filter((w) => w.at >= t0 && w.at < t1 && w.t === undefined).length,
+    otherWrites: writes.filter((w) => w.at >= t0 && w.at < t1 && w.t === undefined && !isEpoch(w.key)).length,
+    epochBumps: writes.filter((w) => w.at >= t0 - SETTINGS.warmSeconds * 1000 && isEpoch(w.key)).length,
     storeErrors: delta(after.counters, before, 'store-errors'),
     backends: after.backends,
     errorCount: load.errorCount,
@@ -436,6 +464,7 @@ function roundLine(r: RunResult): string {
     `MISS lookups ${r.misses} (${f1(ratio(r.misses, r.expiries))}/expiry)`,
     `Auth.apiKey ${r.authRecomputations}/${r.authExpiries}`,
     `other Redis SETs ${r.otherWrites}`,
+    `epoch bumps ${r.epochBumps}`,
     `store errors ${r.storeErrors}`,
     `errors ${r.errorCount}`,
   ].join('  ');
@@ -443,8 +472,8 @@ function roundLine(r: RunResult): string {
 
 function table(results: RunResult[]): string {
   const header =
-    '| variant | requests/s | recomputations per expiry (max) | MISS lookups per expiry | p50 ms | p99 ms | p99 during expiry ms | Auth.apiKey computations per expiry | other Redis SETs per expiry | store errors | errors |\n' +
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
+    '| variant | requests/s | recomputations per expiry (max) | MISS lookups per expiry | p50 ms | p99 ms | p99 during expiry ms | Auth.apiKey computations per expiry | other Redis SETs per expiry | Redis fallbacks | store errors | errors |\n' +
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
   const rows = VARIANTS.map((v) => {
     const rs = results.filter((r) => r.variant === v.id);
     const sum = (pick: (r: RunResult) => number) => rs.reduce((n, r) => n + pick(r), 0);
@@ -469,7 +498,7 @@ function table(results: RunResult[]): string {
         sum((r) => r.otherWrites),
         expiries,
       ),
-    )} | ${sum((r) => r.storeErrors)} | ${sum((r) => r.errorCount)} |`;
+    )} | ${sum((r) => r.epochBumps)} | ${sum((r) => r.storeErrors)} | ${sum((r) => r.errorCount)} |`;
   });
   return [header, ...rows].join('\n');
 }
@@ -493,6 +522,7 @@ ${table(results)}
 - Recomputations: writes of the hot entry's key in Redis (keyspace notifications), grouped by expiry (a write more than half a TTL after its group's first starts the next group); "per expiry" is their total over the number of expiries in the measured seconds, "(max)" the largest group. MISS lookups, from the instances' \`graphql_cache_lookups_total\`, also count callers that joined an in-process single flight.
 - "During expiry": requests sent within ${s.windowMs} ms after an expiry instant (the earliest computed time of the previous group plus the TTL); p50/p99 over all requests sent in the measured seconds; medians over rounds.
 - \`Auth.apiKey\` (the admin key's cached lookup) uses the default TTL too, so it expires as often. "Other Redis SETs": writes to keys that are no resolver entry (a stampede lock's SET NX, for one).
+- Redis fallbacks: writes of the global epoch after the start, i.e. an instance back on Redis after a deadline (\`REDIS_TIMEOUT_MS=${s.redisTimeoutMs}\`) sent it to its memory fallback; each makes the whole cache cold, and while on memory an instance takes no lock. Store errors: \`graphql_cache_store_errors_total\`.
 - The server has no counter of database statements in /metrics: not counted here.
 
 Per round:
