@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expressMiddleware } from '@as-integrations/express5';
 import { MikroORM } from '@mikro-orm/core';
@@ -124,6 +124,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           caching?.operationHit(hit, ms, operationName);
           authenticator.recordUse(hit.caller as Viewer, () => orm.em.fork());
         },
+        // The request again, through Express and Apollo, into a response that goes nowhere (the client
+        // already has the stale one): its execution stores the fresh entry.
+        revalidate: (req) => express(req, new ServerResponse(req)),
       });
       httpServer.on(
         'request',

@@ -68,6 +68,11 @@ export interface CacheConfig {
   readonly maxBytes: number;
   /** A larger entry (bytes of JSON text) is not stored, on any backend. */
   readonly maxEntryBytes: number;
+  /**
+   * Milliseconds of the lock a miss takes on Redis so that one instance computes an entry while the
+   * others wait for it (at most this long); 0 turns it off.
+   */
+  readonly stampedeLockMs: number;
   readonly redis: RedisConfig | undefined;
 }
 
@@ -178,6 +183,7 @@ const envSchema = z.object({
   CACHE_MAX_ITEMS: int('CACHE_MAX_ITEMS', 10_000, 1, 100_000_000, 'an entry count'),
   CACHE_MAX_BYTES: int('CACHE_MAX_BYTES', 64 * 1024 * 1024, 1024, 2 ** 40, 'a number of bytes'),
   CACHE_MAX_ENTRY_BYTES: int('CACHE_MAX_ENTRY_BYTES', 1024 * 1024, 64, 512 * 1024 * 1024, 'a number of bytes'),
+  CACHE_STAMPEDE_LOCK_MS: int('CACHE_STAMPEDE_LOCK_MS', 2000, 0, 10_000, 'a number of milliseconds'),
   REDIS_ENABLED: bool('REDIS_ENABLED', false),
   REDIS_URL: str(undefined),
   REDIS_HOST: str('localhost'),
@@ -280,6 +286,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxItems: e.CACHE_MAX_ITEMS,
       maxBytes: e.CACHE_MAX_BYTES,
       maxEntryBytes: e.CACHE_MAX_ENTRY_BYTES,
+      stampedeLockMs: e.CACHE_STAMPEDE_LOCK_MS,
       redis: e.REDIS_ENABLED ? { url: redisUrlFrom(e), timeoutMs: e.REDIS_TIMEOUT_MS } : undefined,
     },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,

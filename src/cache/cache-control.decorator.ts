@@ -4,8 +4,14 @@ import type { CacheScope } from './types';
 
 /** Options of {@link CacheControl}. */
 export interface CacheControlOptions<TContext = any> {
-  /** Seconds an entry lives (and Apollo's HTTP `max-age`). Default: the cache's `defaultMaxAge` (`CACHE_DEFAULT_TTL`). */
+  /** Seconds an entry is fresh (and Apollo's HTTP `max-age`). Default: the cache's `defaultMaxAge` (`CACHE_DEFAULT_TTL`). */
   maxAge?: number;
+  /**
+   * Seconds after `maxAge` during which the expired entry is still answered at once, with status `STALE`,
+   * while one background computation per key (one across instances on Redis) refreshes it. Default 0.
+   * Expiry only: an entry whose namespace was evicted is never answered, stale or not.
+   */
+  staleWhileRevalidate?: number;
   /**
    * PRIVATE (the default: a leak is worse than a miss): entries are keyed by the authenticated user.
    * PUBLIC: one entry shared by every caller allowed to run the resolver (authorization runs first).
@@ -48,6 +54,12 @@ export function CacheControl<TContext = any>(options: CacheControlOptions<TConte
       `@CacheControl maxAge must be a whole number of seconds >= 0, got: ${JSON.stringify(options.maxAge)}`,
     );
   }
+  const swr = options.staleWhileRevalidate;
+  if (swr !== undefined && (!Number.isInteger(swr) || swr < 0)) {
+    throw new TypeError(
+      `@CacheControl staleWhileRevalidate must be a whole number of seconds >= 0, got: ${JSON.stringify(swr)}`,
+    );
+  }
   const ns = options.namespace;
   if (
     !(typeof ns === 'function' || (typeof ns === 'string' && ns.length > 0) || (Array.isArray(ns) && ns.length > 0))
@@ -59,8 +71,10 @@ export function CacheControl<TContext = any>(options: CacheControlOptions<TConte
   const directive = `@cacheControl(${options.maxAge !== undefined ? `maxAge: ${options.maxAge}, ` : ''}scope: ${scope})`;
   const decorators = [
     Directive(directive),
-    Extensions({ cacheControl: { maxAge: options.maxAge, scope } }),
-    UseMiddleware(createCacheMiddleware<any>({ maxAge: options.maxAge, scope, namespace: ns })),
+    Extensions({ cacheControl: { maxAge: options.maxAge, scope, staleWhileRevalidate: swr } }),
+    UseMiddleware(
+      createCacheMiddleware<any>({ maxAge: options.maxAge, staleWhileRevalidate: swr ?? 0, scope, namespace: ns }),
+    ),
   ];
   return (target, propertyKey, descriptor) => {
     for (const decorate of decorators) (decorate as MethodDecorator)(target, propertyKey, descriptor);

@@ -23,6 +23,8 @@ export type NamespaceOption<TContext = any> =
 export interface ResolvedCacheControl<TContext = any> {
   /** Seconds; undefined: the cache's default (`CACHE_DEFAULT_TTL`). */
   maxAge: number | undefined;
+  /** Seconds an expired entry is still answered (STALE) while it is refreshed; 0: never. */
+  staleWhileRevalidate?: number;
   scope: CacheScope;
   namespace: NamespaceOption<TContext>;
 }
@@ -79,14 +81,16 @@ export function createCacheMiddleware<TContext extends object>(
         args,
         namespaces,
         maxAge,
+        staleWhileRevalidate: options.staleWhileRevalidate,
         bypass: report.bypass,
+        revalidate: state.revalidate,
         toPlain: (value) => toPlain(value, info.returnType),
       },
       () => next(),
     );
     const path = pathOf(info.path);
     report.record({ path, status: result.status, scope: options.scope, maxAge, age: result.age });
-    state.capture?.record(path, options.scope, maxAge, result);
+    state.capture?.record(path, options.scope, maxAge, result, options.staleWhileRevalidate ?? 0);
     return result.value;
   };
 }

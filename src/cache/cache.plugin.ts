@@ -68,7 +68,7 @@ export function createCachePlugin<TContext extends BaseContext>(
       const bypass = wantsBypass(request.http?.headers);
       const candidate = tier && !bypass ? operationCandidateOf(contextValue) : undefined;
       const capture = candidate ? new OperationCapture() : undefined;
-      const state = attachRequestState(contextValue, cache, bypass, capture);
+      const state = attachRequestState(contextValue, cache, bypass, capture, candidate?.revalidate === true);
       return {
         async didResolveOperation({ schema, document, operationName }) {
           if (capture && tier && !tier.isStorable(schema, document, operationName)) capture.storable = false;

@@ -90,6 +90,11 @@ export interface OperationEntry {
   tokens: readonly string[];
   /** What the app needs to know of the caller on a hit (e.g. the key's id, to record its use). */
   caller: unknown;
+  /**
+   * Until when (epoch ms) every field is fresh. Past it, the entry lives on only for the shortest
+   * `staleWhileRevalidate` window of its fields, answered as STALE while one background execution refreshes it.
+   */
+  freshUntil: number;
 }
 
 /** What {@link OperationTier.keyOf} answers: the caller's and the operation's parts of an entry's key. */
@@ -106,6 +111,8 @@ export interface OperationHit {
   caller: unknown;
   /** Whether the entry is shared by the caller's class. */
   shared: boolean;
+  /** Past its fresh life, within its stale window: answer it as STALE and refresh it in the background. */
+  stale: boolean;
 }
 
 /** A caller's record, for shared entries: its class, and the tokens its authentication held. */
@@ -122,6 +129,8 @@ export interface OperationCandidate {
   /** The epoch's and the caller's generation keys, and their tokens read BEFORE authentication. */
   keys: readonly string[];
   tokens: readonly string[];
+  /** A background refresh of a stale entry: its execution computes stale resolver entries instead of answering them. */
+  revalidate?: boolean;
 }
 
 /** What a request's execution gathers for the operation tier. */
@@ -132,13 +141,17 @@ export class OperationCapture {
   callerSpecific = false;
   readonly fields: StoredField[] = [];
   private readonly deps = new Map<string, string>();
+  /** The shortest fresh life of the fields, and the shortest life including their stale windows (epoch ms). */
+  private freshUntil = Number.POSITIVE_INFINITY;
   private expiresAt = Number.POSITIVE_INFINITY;
 
   /** One cached resolver's result: its dependencies, its life, its line in the report. */
-  record(path: string, scope: CacheScope, maxAge: number, result: CachedResult): void {
+  record(path: string, scope: CacheScope, maxAge: number, result: CachedResult, staleWhileRevalidate = 0): void {
     const { keys, tokens } = result.dependencies;
     for (let i = 0; i < keys.length; i++) this.depend(keys[i]!, tokens[i]!);
-    this.expiresAt = Math.min(this.expiresAt, result.storedAt + maxAge * 1000);
+    const freshUntil = result.storedAt + maxAge * 1000;
+    this.freshUntil = Math.min(this.freshUntil, freshUntil);
+    this.expiresAt = Math.min(this.expiresAt, freshUntil + staleWhileRevalidate * 1000);
     if (scope !== 'PUBLIC') this.callerSpecific = true;
     this.fields.push({ path, scope, maxAge, storedAt: result.storedAt });
   }
@@ -150,9 +163,19 @@ export class OperationCapture {
     this.deps.set(key, token);
   }
 
-  /** Seconds the entry may live at `now`: the shortest remaining life of what it was built from. */
+  /**
+   * Seconds the entry may live at `now`: the shortest remaining life of what it was built from, stale
+   * windows included; 0 when any field is already past its fresh life (a response holding a stale value
+   * is never stored).
+   */
   ttlSeconds(now: number): number {
+    if (this.freshUntil - now < 1000) return 0;
     return Math.floor((this.expiresAt - now) / 1000);
+  }
+
+  /** Until when (epoch ms) every field is fresh. */
+  freshUntilMs(): number {
+    return this.freshUntil;
   }
 
   dependencies(): { keys: string[]; tokens: string[] } {
@@ -178,6 +201,7 @@ export class OperationCapture {
  */
 export class OperationTier {
   private readonly entries: MemoryStore;
+  private readonly refreshing = new WeakSet<OperationEntry>();
   private readonly storable = new WeakMap<DocumentNode, Map<string, boolean>>();
   /** Whether each field of the schema has a resolver of its own, as built (before anyone wrapped it). */
   private readonly hasLogic = new WeakMap<GraphQLField<unknown, unknown>, boolean>();
@@ -215,14 +239,15 @@ export class OperationTier {
     const local = this.options.localTokens;
     if (local) {
       const holds = (d: Dependencies) => d.keys.every((k, i) => local.peek(k) === d.tokens[i]);
-      return pick(own, record, shared, holds);
+      return pick(own, record, shared, holds, this.options.cache.clock());
     }
     // One read for every token involved; the epoch's is in each of them, and is read once.
     const keys = [...new Set([...(own?.keys ?? []), ...(shared ? [...record!.keys, ...shared.keys] : [])])];
     return this.options.cache.readTokens(keys).then((values) => {
       const current = new Map<string, unknown>();
       for (let i = 0; i < keys.length; i++) current.set(keys[i]!, values[i]);
-      return pick(own, record, shared, (d) => d.keys.every((k, i) => current.get(k) === d.tokens[i]));
+      const holds = (d: Dependencies) => d.keys.every((k, i) => current.get(k) === d.tokens[i]);
+      return pick(own, record, shared, holds, this.options.cache.clock());
     });
   }
 
@@ -260,6 +285,7 @@ export class OperationTier {
       keys: deps.keys,
       tokens: deps.tokens,
       caller,
+      freshUntil: capture.freshUntilMs(),
     });
     if (callerClass === null || !sharing) {
       await this.entries.set(ownKey(candidate.key), entry(capture.dependencies(), response.caller), ttl);
@@ -283,22 +309,40 @@ export class OperationTier {
     await Promise.all(writes);
   }
 
-  /** The report of a hit: every field a HIT of the operation tier, with its age now. */
+  /** The report of a hit: each field a HIT of the operation tier (or STALE, past its maxAge), with its age now. */
   reportOf(entry: OperationEntry): CacheReport {
     const now = this.options.cache.clock();
-    return {
-      status: 'HIT',
-      tier: 'operation',
-      hits: entry.fields.length,
-      misses: 0,
-      fields: entry.fields.map((f) => ({
+    let stale = 0;
+    const fields = entry.fields.map((f) => {
+      const fresh = now - f.storedAt < f.maxAge * 1000;
+      if (!fresh) stale++;
+      return {
         path: f.path,
-        status: 'HIT',
+        status: fresh ? ('HIT' as const) : ('STALE' as const),
         scope: f.scope,
         maxAge: f.maxAge,
         age: Math.max(0, Math.floor((now - f.storedAt) / 1000)),
-      })),
+      };
+    });
+    const report: CacheReport = {
+      status: stale === 0 ? 'HIT' : 'STALE',
+      tier: 'operation',
+      hits: fields.length - stale,
+      misses: 0,
+      fields,
     };
+    if (stale > 0) report.stale = stale;
+    return report;
+  }
+
+  /**
+   * Takes the background refresh of a stale entry: true for its first caller in this process, false ever
+   * after (the refresh stores a new entry; if it cannot, the stale one expires at the end of its window).
+   */
+  startRefresh(entry: OperationEntry): boolean {
+    if (this.refreshing.has(entry)) return false;
+    this.refreshing.add(entry);
+    return true;
   }
 
   /**
@@ -354,9 +398,12 @@ function pick(
   record: CallerRecord | undefined,
   shared: OperationEntry | undefined,
   holds: (d: Dependencies) => boolean,
+  now: number,
 ): OperationHit | undefined {
-  if (own && holds(own)) return { entry: own, caller: own.caller, shared: false };
-  if (shared && record && holds(record) && holds(shared)) return { entry: shared, caller: record.caller, shared: true };
+  if (own && holds(own)) return { entry: own, caller: own.caller, shared: false, stale: now >= own.freshUntil };
+  if (shared && record && holds(record) && holds(shared)) {
+    return { entry: shared, caller: record.caller, shared: true, stale: now >= shared.freshUntil };
+  }
   return undefined;
 }
 

@@ -16,9 +16,24 @@ export class CacheReportCollector {
   /** The report of the request, or null when no cached resolver ran. */
   toReport(): CacheReport | null {
     if (this.fields.length === 0) return null;
-    const hits = this.fields.filter((f) => f.status === 'HIT').length;
-    const misses = this.fields.length - hits;
-    const status: CacheStatus = this.bypass ? 'BYPASS' : hits === 0 ? 'MISS' : misses === 0 ? 'HIT' : 'PARTIAL';
-    return { status, hits, misses, fields: [...this.fields] };
+    let hits = 0;
+    let stale = 0;
+    for (const f of this.fields) {
+      if (f.status === 'HIT') hits++;
+      else if (f.status === 'STALE') stale++;
+    }
+    const misses = this.fields.length - hits - stale;
+    const status: CacheStatus = this.bypass
+      ? 'BYPASS'
+      : misses === 0
+        ? stale === 0
+          ? 'HIT'
+          : 'STALE'
+        : hits + stale === 0
+          ? 'MISS'
+          : 'PARTIAL';
+    const report: CacheReport = { status, hits, misses, fields: [...this.fields] };
+    if (stale > 0) report.stale = stale;
+    return report;
   }
 }

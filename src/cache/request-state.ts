@@ -13,6 +13,8 @@ export interface CacheRequestState {
   readonly report: CacheReportCollector;
   /** Present when the response may be stored in the operation tier. */
   readonly capture?: OperationCapture;
+  /** A background refresh of a stale whole response: stale entries are computed, not answered. */
+  readonly revalidate: boolean;
 }
 
 export function attachRequestState(
@@ -20,8 +22,9 @@ export function attachRequestState(
   cache: ResolverCache<object>,
   bypass: boolean,
   capture?: OperationCapture,
+  revalidate = false,
 ): CacheRequestState {
-  const state: CacheRequestState = { cache, report: new CacheReportCollector(bypass), capture };
+  const state: CacheRequestState = { cache, report: new CacheReportCollector(bypass), capture, revalidate };
   Object.defineProperty(context, CACHE_REQUEST, { value: state, enumerable: false, configurable: true });
   return state;
 }

@@ -43,7 +43,19 @@ export interface ResolverCacheOptions<TContext extends object = object> {
   onEvent?(event: CacheEvent): void;
   /** Milliseconds since the epoch; injectable for tests. Default `Date.now`. */
   now?(): number;
+  /**
+   * Life of the lock a miss takes on a shared store (Redis), in **milliseconds**, so that one instance
+   * computes an entry while the others missing it wait for its value; 0 turns it off. Default
+   * {@link defaultStampedeLockMs}. A waiter never waits longer than this, then computes for itself.
+   */
+  stampedeLockMs?: number;
 }
+
+/** Default life of a miss's lock on a shared store, in milliseconds. */
+export const defaultStampedeLockMs = 2000;
+/** First pause of a waiter between two looks for the locked entry, in milliseconds; it grows to {@link maxLockPollMs}. */
+const firstLockPollMs = 10;
+const maxLockPollMs = 100;
 
 /** One cached computation, as {@link ResolverCache.cached} takes it. */
 export interface CachedCall<T> {
@@ -54,10 +66,18 @@ export interface CachedCall<T> {
   subject?: string | null;
   args: unknown;
   namespaces: readonly string[];
-  /** Seconds the entry lives. */
+  /** Seconds the entry is fresh. */
   maxAge: number;
+  /**
+   * Seconds after `maxAge` during which the expired entry is still answered at once (status `STALE`)
+   * while one computation refreshes it in the background. Default 0. An evicted entry is never answered:
+   * eviction changes the key itself.
+   */
+  staleWhileRevalidate?: number;
   /** Compute fresh and store, without reading (`Cache-Control: no-cache`). */
   bypass?: boolean;
+  /** Answer a fresh entry, but compute (and wait for) a stale one: a background refresh of a whole response. */
+  revalidate?: boolean;
   /** Turns the computed value into plain JSON; default a JSON round trip. */
   toPlain?(value: T): unknown;
   /** Whether to store a computed value; default always. */
@@ -86,6 +106,14 @@ export interface Dependencies {
   tokens: readonly string[];
 }
 
+/** How a computation of a missing entry ended: computed here, or found stored by another instance meanwhile. */
+interface Computed {
+  value: unknown;
+  storedAt: number;
+  /** Set when the value came from the store (another instance computed it while this one waited). */
+  found?: Envelope;
+}
+
 interface Envelope {
   /** The plain value. */
   v: unknown;
@@ -109,7 +137,10 @@ export class ResolverCache<TContext extends object = object> {
   private readonly shared: CacheStore;
   /** Where entries are read and written: the local tier in front of `shared`, when there is one. */
   private readonly entries: CacheStore;
-  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly inFlight = new Map<string, Promise<Computed>>();
+  /** Keys of stale entries being refreshed in the background (never joined by a miss: they may store nothing). */
+  private readonly refreshing = new Set<string>();
+  private readonly stampedeLockMs: number;
   /** When a bypass last stored each key (epoch ms): older computations of that key then store nothing. */
   private readonly refreshedAt = new LRUCache<string, number>({ max: 10_000 });
   private readonly now: () => number;
@@ -122,6 +153,8 @@ export class ResolverCache<TContext extends object = object> {
     this.maxEntryBytes = options.maxEntryBytes ?? defaultMaxEntryBytes;
     assertWholeNumber('maxEntryBytes', this.maxEntryBytes, 'bytes');
     this.now = options.now ?? Date.now;
+    this.stampedeLockMs = options.stampedeLockMs ?? defaultStampedeLockMs;
+    assertWholeNumber('stampedeLockMs', this.stampedeLockMs, 'milliseconds');
     this.evictor = options.evictor ?? createEvictor({ keyPrefix: this.keyPrefix, logger: options.logger });
     this.generations = this.evictor.generations;
     this.store = options.store;
@@ -157,36 +190,122 @@ export class ResolverCache<TContext extends object = object> {
         generations: tokens,
       });
     const key = keyOf(generations.tokens);
-
-    if (!call.bypass) {
-      const hit = await this.lookup(key, call.maxAge);
-      if (hit) {
-        const result = {
-          value: hit.v,
-          status: 'HIT' as const,
-          age: this.ageOf(hit),
-          storedAt: hit.t,
-          dependencies: generations,
-        };
-        return this.finish(call, result, started);
-      }
-    }
-    const run = async () => {
+    const staleSeconds = call.staleWhileRevalidate ?? 0;
+    const run = async (): Promise<Computed> => {
       const startedAt = this.now();
       const plain = (call.toPlain ?? jsonClone)(await compute());
       // A computation that started before a bypass stored its fresh value must not overwrite it.
       const superseded = !call.bypass && (this.refreshedAt.get(key) ?? -Infinity) >= startedAt;
-      if (!superseded && (call.shouldStore?.(plain) ?? true)) await this.put(key, plain, call.maxAge, generations);
+      if (!superseded && (call.shouldStore?.(plain) ?? true)) {
+        await this.put(key, plain, call.maxAge + staleSeconds, generations);
+      }
       if (call.bypass) this.refreshedAt.set(key, this.now());
-      return plain;
+      return { value: plain, storedAt: startedAt };
     };
-    const storedAt = this.now();
+    // Callers that found the same tokens (made-up ones aside) join one computation.
+    const flightKey = generations.created.length === 0 ? key : keyOf(withoutMadeUp(generations));
+
+    if (!call.bypass) {
+      const hit = await this.lookup(key, call.maxAge + staleSeconds);
+      if (hit && (this.isFresh(hit, call.maxAge) || !call.revalidate)) {
+        const stale = !this.isFresh(hit, call.maxAge);
+        // One refresh per key in this process; on a shared store, one across instances (the lock's holder).
+        if (stale) this.refreshInBackground(call, flightKey, key, run);
+        const status = stale ? ('STALE' as const) : ('HIT' as const);
+        const result = { value: hit.v, status, age: this.ageOf(hit), storedAt: hit.t, dependencies: generations };
+        return this.finish(call, result, started);
+      }
+    }
     // A bypass computes on its own: it must not be answered by a computation that started before it.
-    const value = call.bypass
+    const computed = call.bypass
       ? await run()
-      : await this.singleFlight(generations.created.length === 0 ? key : keyOf(withoutMadeUp(generations)), run);
-    const status = call.bypass ? 'BYPASS' : 'MISS';
-    return this.finish(call, { value, status, age: 0, storedAt, dependencies: generations }, started);
+      : await this.singleFlight(flightKey, () =>
+          generations.created.length === 0 ? this.computeOnce(key, call.maxAge, run) : run(),
+        );
+    const { found } = computed;
+    const status = call.bypass ? 'BYPASS' : found ? 'HIT' : 'MISS';
+    const age = found ? this.ageOf(found) : 0;
+    return this.finish(
+      call,
+      { value: computed.value, status, age, storedAt: computed.storedAt, dependencies: generations },
+      started,
+    );
+  }
+
+  /**
+   * Computes a missing entry, once across the instances sharing the store: the first to take the entry's
+   * lock computes; the others look for its value until it is stored, the lock is free again (its holder
+   * failed, or stored nothing), or the lock's life is over, and then compute for themselves. Never
+   * waits longer than the lock's life, and never fails because of the store (a failed lock computes).
+   */
+  private async computeOnce(key: string, maxAge: number, run: () => Promise<Computed>): Promise<Computed> {
+    if (this.stampedeLockMs === 0 || !this.store.tryLock) return run();
+    const lockKey = `${key}:lock`;
+    const deadline = performance.now() + this.stampedeLockMs;
+    let token = await this.tryLock(lockKey);
+    for (let pause = firstLockPollMs; token === undefined; pause = Math.min(pause * 2, maxLockPollMs)) {
+      const left = deadline - performance.now();
+      if (left <= 0) return run();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+      const found = await this.lookup(key, maxAge);
+      if (found) return { value: found.v, storedAt: found.t, found };
+      token = await this.tryLock(lockKey);
+    }
+    try {
+      return await run();
+    } finally {
+      if (token !== null) this.unlock(lockKey, token);
+    }
+  }
+
+  /** The lock's token, `undefined` while another holds it, `null` when the store could not say (compute then). */
+  private async tryLock(lockKey: string): Promise<string | null | undefined> {
+    try {
+      return await this.store.tryLock!(lockKey, this.stampedeLockMs);
+    } catch (error) {
+      this.emit({ type: 'store-error', operation: 'tryLock', error });
+      return null;
+    }
+  }
+
+  private unlock(lockKey: string, token: string): void {
+    this.store.unlock?.(lockKey, token).catch((error: unknown) => {
+      this.emit({ type: 'store-error', operation: 'unlock', error });
+    });
+  }
+
+  /**
+   * Refreshes a stale entry without making anyone wait: once per key in this process (single flight)
+   * and, on a shared store, once across instances (whoever takes the lock; the others keep answering
+   * the stale value until the fresh one is stored).
+   */
+  private refreshInBackground(
+    call: CachedCall<unknown>,
+    flightKey: string,
+    key: string,
+    run: () => Promise<Computed>,
+  ): void {
+    if (this.refreshing.has(flightKey) || this.inFlight.has(flightKey)) return;
+    this.refreshing.add(flightKey);
+    const refresh = async () => {
+      if (this.stampedeLockMs === 0 || !this.store.tryLock) return void (await run());
+      const lockKey = `${key}:lock`;
+      const token = await this.tryLock(lockKey);
+      if (token === undefined) return; // another instance refreshes it
+      try {
+        await run();
+      } finally {
+        if (token !== null) this.unlock(lockKey, token);
+      }
+    };
+    refresh()
+      .catch((error: unknown) => {
+        this.options.logger?.warn(
+          { err: error, coordinate: call.coordinate },
+          'cache: a background refresh of a stale entry failed; the stale value is answered until it expires',
+        );
+      })
+      .finally(() => this.refreshing.delete(flightKey));
   }
 
   /**
@@ -220,18 +339,24 @@ export class ResolverCache<TContext extends object = object> {
     return this.now();
   }
 
-  private async lookup(key: string, maxAge: number): Promise<Envelope | undefined> {
+  /** The entry under `key` if younger than `lifeSeconds` (its maxAge, plus its stale window if any). */
+  private async lookup(key: string, lifeSeconds: number): Promise<Envelope | undefined> {
     const envelope = await this.entries.get<Envelope>(key);
     if (!envelope || typeof envelope !== 'object' || typeof envelope.t !== 'number') return undefined;
-    // The local tier may keep an entry a little past its own life: the entry's maxAge decides.
-    return this.now() - envelope.t < maxAge * 1000 ? envelope : undefined;
+    // The local tier may keep an entry a little past its own life: the entry's age decides.
+    return this.now() - envelope.t < lifeSeconds * 1000 ? envelope : undefined;
+  }
+
+  private isFresh(envelope: Envelope, maxAge: number): boolean {
+    return this.now() - envelope.t < maxAge * 1000;
   }
 
   private ageOf(envelope: Envelope): number {
     return Math.max(0, Math.floor((this.now() - envelope.t) / 1000));
   }
 
-  private async put(key: string, plain: unknown, maxAge: number, generations: GenerationRead): Promise<void> {
+  /** Stores `plain` under `key` for `lifeSeconds` (maxAge plus any stale window). */
+  private async put(key: string, plain: unknown, lifeSeconds: number, generations: GenerationRead): Promise<void> {
     const bytes = jsonBytes(plain); // measured by toPlain as it built the value, else serialised now
     if (bytes > this.maxEntryBytes) {
       this.emit({ type: 'oversized', bytes });
@@ -242,11 +367,11 @@ export class ResolverCache<TContext extends object = object> {
     if (plain !== undefined) rememberJsonBytes(envelope, bytes + 11 + String(envelope.t).length);
     await Promise.all([
       generations.created.length > 0 ? this.shared.addMany(generations.created) : undefined,
-      this.entries.set(key, envelope, maxAge),
+      this.entries.set(key, envelope, lifeSeconds),
     ]);
   }
 
-  private async singleFlight(key: string, run: () => Promise<unknown>): Promise<unknown> {
+  private async singleFlight(key: string, run: () => Promise<Computed>): Promise<Computed> {
     const pending = this.inFlight.get(key);
     if (pending) return pending;
     const promise = run().finally(() => this.inFlight.delete(key));

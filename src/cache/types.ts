@@ -1,11 +1,18 @@
 /** Who may share an entry: PRIVATE entries are keyed by the caller, PUBLIC ones by nobody. */
 export type CacheScope = 'PUBLIC' | 'PRIVATE';
 
-/** How one cached resolver was answered. */
-export type CacheFieldStatus = 'HIT' | 'MISS' | 'BYPASS';
+/**
+ * How one cached resolver was answered: STALE is an expired entry answered within its
+ * `staleWhileRevalidate` window while a background computation refreshes it.
+ */
+export type CacheFieldStatus = 'HIT' | 'STALE' | 'MISS' | 'BYPASS';
 
-/** The status of a whole response: HIT when every cached resolver hit, MISS when all missed, PARTIAL for a mix, BYPASS when the request asked for no-cache. */
-export type CacheStatus = 'HIT' | 'MISS' | 'PARTIAL' | 'BYPASS';
+/**
+ * The status of a whole response: HIT when every cached resolver hit, STALE when every one was answered
+ * from the cache and at least one of them stale, MISS when all missed, PARTIAL for a mix (a miss with a
+ * hit or a stale answer), BYPASS when the request asked for no-cache.
+ */
+export type CacheStatus = 'HIT' | 'STALE' | 'MISS' | 'PARTIAL' | 'BYPASS';
 
 /** One cached resolver's line in `extensions.cache.fields`. */
 export interface CacheFieldReport {
@@ -24,8 +31,12 @@ export interface CacheReport {
   status: CacheStatus;
   /** Present when the operation tier answered the whole response without executing it. */
   tier?: 'operation';
+  /** Fields answered fresh from the cache. */
   hits: number;
+  /** Fields computed (MISS or BYPASS). */
   misses: number;
+  /** Fields answered stale (status STALE); present only when there were some. */
+  stale?: number;
   fields: CacheFieldReport[];
 }
 

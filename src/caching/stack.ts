@@ -102,6 +102,7 @@ export async function createCacheStack({
     evictor,
     defaultMaxAge: config.defaultTtlSeconds,
     maxEntryBytes: config.maxEntryBytes,
+    stampedeLockMs: config.stampedeLockMs,
     getSubject: (context) => context.viewer?.userId,
     logger: cacheLogger,
     logLookups,

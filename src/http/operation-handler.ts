@@ -15,6 +15,12 @@ export interface OperationHandlerOptions {
   onHit(hit: OperationHit, ms: number, operationName: string | undefined): void;
   /** Largest body read, in bytes: the same as the JSON parser behind it. */
   bodyLimitBytes: number;
+  /**
+   * Runs `req` through the server again, its response going nowhere: the background refresh of a stale
+   * entry (its candidate says `revalidate`, so the execution computes what is stale and stores the new
+   * entry). Without it, a stale entry is not answered: the request executes as a miss.
+   */
+  revalidate?(req: IncomingMessage): void;
 }
 
 type Next = () => void;
@@ -56,11 +62,24 @@ export function createOperationHandler(options: OperationHandlerOptions) {
       const request = isRecord(body) ? body : undefined;
       const key = request && tier.keyOf({ callerHash, ...operationOf(request) });
       if (!key) return next();
-      const served = (hit: OperationHit | undefined) => {
-        if (hit)
-          return sendHit(res, tier, hit.entry, () =>
+      const served = (found: OperationHit | undefined) => {
+        const hit = found?.stale && !options.revalidate ? undefined : found;
+        if (hit) {
+          sendHit(res, tier, hit.entry, () =>
             options.onHit(hit, performance.now() - started, stringOr(request.operationName)),
           );
+          // The response is sent; one execution per stale entry (in this process) refreshes it meanwhile.
+          if (hit.stale && tier.startRefresh(hit.entry)) {
+            tier.begin(key).then(
+              (candidate) => {
+                setOperationCandidate(req, { ...candidate, revalidate: true });
+                options.revalidate!(req);
+              },
+              () => undefined,
+            );
+          }
+          return;
+        }
         tier.begin(key).then(
           (candidate) => {
             setOperationCandidate(req, candidate);
@@ -88,11 +107,12 @@ function operationOf(body: Record<string, unknown>) {
 }
 
 function sendHit(res: ServerResponse, tier: OperationTier, entry: OperationEntry, done: () => void): void {
-  const body = `{"data":${entry.data},"extensions":{"cache":${JSON.stringify(tier.reportOf(entry))}}}\n`;
+  const report = tier.reportOf(entry);
+  const body = `{"data":${entry.data},"extensions":{"cache":${JSON.stringify(report)}}}\n`;
   res.writeHead(200, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
-    'x-cache': 'HIT',
+    'x-cache': report.status,
     ...entry.headers,
   });
   res.end(body);
