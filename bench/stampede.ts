@@ -137,6 +137,9 @@ function envelopeTime(raw: unknown, depth = 0): number | undefined {
 }
 
 /** `gqlc:Query.users:public:…` -> `Query.users` (the key builder's layout, behind the store's namespace). */
+/** The stampede lock of an entry: `<entry key>:lock` (src/cache/resolver-cache.ts), taken with SET NX PX. */
+const isLock = (key: string) => key.endsWith(':lock');
+
 /** The global epoch's generation key: written once when first read, and again by each recovery after an outage. */
 const isEpoch = (key: string) => key.endsWith('gqlc:gen:*');
 
@@ -158,7 +161,7 @@ async function watchWrites(redisUrl: string) {
     if (message !== 'set') return;
     const w: Write = { key: channel.slice(prefix.length), at: Date.now() };
     writes.push(w);
-    if (coordinateOf(w.key))
+    if (coordinateOf(w.key) && !isLock(w.key))
       reads.push(
         client.get(w.key).then(
           (v) => {
@@ -315,7 +318,9 @@ interface RunResult {
   /** Auth.apiKey (the admin key's cached lookup, on the same default TTL): computations and expiries. */
   authRecomputations: number;
   authExpiries: number;
-  /** Other Redis writes (a lock's SET NX is one), epoch bumps left out. */
+  /** Stampede locks of the hot entry taken (a SET NX that succeeded). */
+  locks: number;
+  /** Other Redis writes (generation tokens, entries of other fields), epoch bumps and locks left out. */
   otherWrites: number;
   /**
    * Writes of the global epoch from the warm-up on: each is an instance back on Redis after a deadline
@@ -432,7 +437,9 @@ function summarize(
     misses: delta(after.counters, before, `lookups ${HOT} MISS`),
     authRecomputations: auth.reduce((n, g) => n + g.times.length, 0),
     authExpiries: auth.length,
-    otherWrites: writes.filter((w) => w.at >= t0 && w.at < t1 && w.t === undefined && !isEpoch(w.key)).length,
+    locks: writes.filter((w) => w.at >= t0 && w.at < t1 && isLock(w.key) && coordinateOf(w.key) === HOT).length,
+    otherWrites: writes.filter((w) => w.at >= t0 && w.at < t1 && w.t === undefined && !isEpoch(w.key) && !isLock(w.key))
+      .length,
     epochBumps: writes.filter((w) => w.at >= t0 - SETTINGS.warmSeconds * 1000 && isEpoch(w.key)).length,
     storeErrors: delta(after.counters, before, 'store-errors'),
     backends: after.backends,
@@ -463,6 +470,7 @@ function roundLine(r: RunResult): string {
     `${HOT} computed ${r.recomputations} times over ${r.expiries} expiries (${f1(ratio(r.recomputations, r.expiries))}/expiry, max ${r.maxPerExpiry})`,
     `MISS lookups ${r.misses} (${f1(ratio(r.misses, r.expiries))}/expiry)`,
     `Auth.apiKey ${r.authRecomputations}/${r.authExpiries}`,
+    `locks taken ${r.locks}`,
     `other Redis SETs ${r.otherWrites}`,
     `epoch bumps ${r.epochBumps}`,
     `store errors ${r.storeErrors}`,
@@ -472,33 +480,40 @@ function roundLine(r: RunResult): string {
 
 function table(results: RunResult[]): string {
   const header =
-    '| variant | requests/s | recomputations per expiry (max) | MISS lookups per expiry | p50 ms | p99 ms | p99 during expiry ms | Auth.apiKey computations per expiry | other Redis SETs per expiry | Redis fallbacks | store errors | errors |\n' +
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
+    '| variant | requests/s | recomputations per expiry (max) | MISS lookups per expiry | p50 ms | p99 ms | p99 during expiry ms | locks taken per expiry | Auth.apiKey computations per expiry | other Redis SETs per expiry | Redis fallbacks | store errors | errors |\n' +
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
   const rows = VARIANTS.map((v) => {
     const rs = results.filter((r) => r.variant === v.id);
     const sum = (pick: (r: RunResult) => number) => rs.reduce((n, r) => n + pick(r), 0);
-    const expiries = sum((r) => r.expiries);
-    return `| ${v.label} | ${f0(median(rs.map((r) => r.rps)))} | ${f1(
-      ratio(
-        sum((r) => r.recomputations),
-        expiries,
+    const mid = (pick: (r: RunResult) => number) => median(rs.map(pick));
+    const perExpiry = (pick: (r: RunResult) => number) =>
+      f1(
+        ratio(
+          sum(pick),
+          sum((r) => r.expiries),
+        ),
+      );
+    const cells = [
+      v.label,
+      f0(mid((r) => r.rps)),
+      `${perExpiry((r) => r.recomputations)} (${Math.max(0, ...rs.map((r) => r.maxPerExpiry))})`,
+      perExpiry((r) => r.misses),
+      f1(mid((r) => r.p50)),
+      f1(mid((r) => r.p99)),
+      f1(mid((r) => r.p99Expiry)),
+      perExpiry((r) => r.locks),
+      f1(
+        ratio(
+          sum((r) => r.authRecomputations),
+          sum((r) => r.authExpiries),
+        ),
       ),
-    )} (${Math.max(0, ...rs.map((r) => r.maxPerExpiry))}) | ${f1(
-      ratio(
-        sum((r) => r.misses),
-        expiries,
-      ),
-    )} | ${f1(median(rs.map((r) => r.p50)))} | ${f1(median(rs.map((r) => r.p99)))} | ${f1(median(rs.map((r) => r.p99Expiry)))} | ${f1(
-      ratio(
-        sum((r) => r.authRecomputations),
-        sum((r) => r.authExpiries),
-      ),
-    )} | ${f1(
-      ratio(
-        sum((r) => r.otherWrites),
-        expiries,
-      ),
-    )} | ${sum((r) => r.epochBumps)} | ${sum((r) => r.storeErrors)} | ${sum((r) => r.errorCount)} |`;
+      perExpiry((r) => r.otherWrites),
+      String(sum((r) => r.epochBumps)),
+      String(sum((r) => r.storeErrors)),
+      String(sum((r) => r.errorCount)),
+    ];
+    return `| ${cells.join(' | ')} |`;
   });
   return [header, ...rows].join('\n');
 }
@@ -521,7 +536,7 @@ ${table(results)}
 
 - Recomputations: writes of the hot entry's key in Redis (keyspace notifications), grouped by expiry (a write more than half a TTL after its group's first starts the next group); "per expiry" is their total over the number of expiries in the measured seconds, "(max)" the largest group. MISS lookups, from the instances' \`graphql_cache_lookups_total\`, also count callers that joined an in-process single flight.
 - "During expiry": requests sent within ${s.windowMs} ms after an expiry instant (the earliest computed time of the previous group plus the TTL); p50/p99 over all requests sent in the measured seconds; medians over rounds.
-- \`Auth.apiKey\` (the admin key's cached lookup) uses the default TTL too, so it expires as often. "Other Redis SETs": writes to keys that are no resolver entry (a stampede lock's SET NX, for one).
+- Locks taken: SETs of the hot entry's \`…:lock\` key (a SET NX PX that won). \`Auth.apiKey\` (the admin key's cached lookup) uses the default TTL too, so it expires as often. "Other Redis SETs": generation tokens and entries of other fields.
 - Redis fallbacks: writes of the global epoch after the start, i.e. an instance back on Redis after a deadline (\`REDIS_TIMEOUT_MS=${s.redisTimeoutMs}\`) sent it to its memory fallback; each makes the whole cache cold, and while on memory an instance takes no lock. Store errors: \`graphql_cache_store_errors_total\`.
 - The server has no counter of database statements in /metrics: not counted here.
 
