@@ -21,6 +21,7 @@
  *                     the global epoch: a cold cache, not an expiry. Such recoveries are counted.)
  * --no-build          run dist/ as it is (else `npm run build` first, or the sources when it fails)
  * --no-write          print only; leave BENCHMARKS.md alone
+ * --only ID           run one variant only (lock-on or lock-off), for debugging; nothing is written
  * --trace             print each expiry's writes (ms after the window's start) and the other keys written
  *
  * Set-up: one private redis-server on a free port (never a shared one), one SQLite file seeded as the
@@ -63,6 +64,7 @@ const { values } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     trace: { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
 
@@ -100,10 +102,13 @@ interface Variant {
   label: string;
   lockMs: number;
 }
-const VARIANTS: Variant[] = [
-  { id: 'lock-on', label: `lock on (CACHE_STAMPEDE_LOCK_MS=${SETTINGS.lockMs})`, lockMs: SETTINGS.lockMs },
-  { id: 'lock-off', label: 'lock off (CACHE_STAMPEDE_LOCK_MS=0)', lockMs: 0 },
-];
+const VARIANTS: Variant[] = (
+  [
+    { id: 'lock-on', label: `lock on (CACHE_STAMPEDE_LOCK_MS=${SETTINGS.lockMs})`, lockMs: SETTINGS.lockMs },
+    { id: 'lock-off', label: 'lock off (CACHE_STAMPEDE_LOCK_MS=0)', lockMs: 0 },
+  ] as const
+).filter((v) => !values.only || v.id === values.only);
+if (VARIANTS.length === 0) throw new Error(`--only must be lock-on or lock-off, got: ${values.only}`);
 
 // ---------------------------------------------------------------------------------------------------
 // Redis: every SET, by key, with the computed time of the value when it is a resolver entry.
@@ -589,7 +594,7 @@ async function main(): Promise<void> {
       }
     }
     console.log(`\n${table(results)}\n`);
-    if (values['no-write']) return;
+    if (values['no-write'] || values.only) return;
     writeMarkedSection('stampede', markdown(results, our.description, lockRead), join(ROOT, 'BENCHMARKS.md'));
     log('wrote BENCHMARKS.md (section "stampede")');
   } finally {
