@@ -32,8 +32,8 @@
  * MISS lookups; a MISS is counted for every caller, including those that joined an in-process single
  * flight, so it overstates computations. Computations are counted in Redis itself: keyspace notifications
  * (`notify-keyspace-events K$`) report every SET of the hot entry's key, and each computed value is
- * stored once (no bypass here, no superseded write). Writes of one key close in time (within half a TTL of
- * the first) belong to one expiry; the envelope's own `t` (when the value was computed) dates them. An
+ * stored once (no bypass here, no superseded write). Writes less than a TTL after a group's first belong to
+ * its expiry; the envelope's own `t` (when the value was computed) dates them. An
  * expiry's instant is the previous group's earliest `t` plus the TTL: the moment the first instance sees
  * the entry as stale. The server has no counter of database statements in /metrics.
  */
@@ -193,7 +193,11 @@ interface Group {
   times: number[];
 }
 
-/** Entry writes of one coordinate, grouped: a write more than half a TTL after a group's first starts a new one. */
+/**
+ * Entry writes of one coordinate, grouped by expiry: a write a whole TTL or more after its group's first
+ * starts the next group (the group's first value cannot expire sooner; later writes of the same expiry,
+ * serialised behind a lock, stay in it).
+ */
 function groupWrites(writes: Write[], coordinate: string, ttlMs: number): Group[] {
   const times = writes
     .filter((w) => coordinateOf(w.key) === coordinate && w.t !== undefined)
@@ -202,7 +206,7 @@ function groupWrites(writes: Write[], coordinate: string, ttlMs: number): Group[
   const groups: Group[] = [];
   for (const time of times) {
     const last = groups[groups.length - 1];
-    if (last && time - last.first <= ttlMs / 2) last.times.push(time);
+    if (last && time - last.first < ttlMs) last.times.push(time);
     else groups.push({ first: time, times: [time] });
   }
   return groups;
@@ -539,7 +543,7 @@ Set-up: ${s.instances} instances of our server (${ourCommand}; NODE_ENV=producti
 
 ${table(results)}
 
-- Recomputations: writes of the hot entry's key in Redis (keyspace notifications), grouped by expiry (a write more than half a TTL after its group's first starts the next group); "per expiry" is their total over the number of expiries in the measured seconds, "(max)" the largest group. MISS lookups, from the instances' \`graphql_cache_lookups_total\`, also count callers that joined an in-process single flight.
+- Recomputations: writes of the hot entry's key in Redis (keyspace notifications), grouped by expiry (a write a whole TTL or more after its group's first starts the next group: that first value cannot expire sooner); "per expiry" is their total over the number of expiries in the measured seconds, "(max)" the largest group. MISS lookups, from the instances' \`graphql_cache_lookups_total\`, also count callers that joined an in-process single flight.
 - "During expiry": requests sent within ${s.windowMs} ms after an expiry instant (the earliest computed time of the previous group plus the TTL); p50/p99 over all requests sent in the measured seconds; medians over rounds.
 - Locks taken: SETs of the hot entry's \`…:lock\` key (a SET NX PX that won). \`Auth.apiKey\` (the admin key's cached lookup) uses the default TTL too, so it expires as often. "Other Redis SETs": generation tokens and entries of other fields.
 - Redis fallbacks: writes of the global epoch after the start, i.e. an instance back on Redis after a deadline (\`REDIS_TIMEOUT_MS=${s.redisTimeoutMs}\`) sent it to its memory fallback; each makes the whole cache cold, and while on memory an instance takes no lock. Store errors: \`graphql_cache_store_errors_total\`.
