@@ -73,6 +73,11 @@ export interface CacheConfig {
    * others wait for it (at most this long); 0 turns it off.
    */
   readonly stampedeLockMs: number;
+  /**
+   * Seconds after its maxAge during which an expired entry of a `@CacheControl` without a
+   * `staleWhileRevalidate` of its own is still answered (STALE) while it is refreshed; 0: never.
+   */
+  readonly staleWhileRevalidateSeconds: number;
   readonly redis: RedisConfig | undefined;
 }
 
@@ -183,6 +188,7 @@ const envSchema = z.object({
   CACHE_MAX_ITEMS: int('CACHE_MAX_ITEMS', 10_000, 1, 100_000_000, 'an entry count'),
   CACHE_MAX_BYTES: int('CACHE_MAX_BYTES', 64 * 1024 * 1024, 1024, 2 ** 40, 'a number of bytes'),
   CACHE_MAX_ENTRY_BYTES: int('CACHE_MAX_ENTRY_BYTES', 1024 * 1024, 64, 512 * 1024 * 1024, 'a number of bytes'),
+  CACHE_STALE_WHILE_REVALIDATE: int('CACHE_STALE_WHILE_REVALIDATE', 0, 0, 31_536_000, 'a number of seconds'),
   CACHE_STAMPEDE_LOCK_MS: int('CACHE_STAMPEDE_LOCK_MS', 2000, 0, 10_000, 'a number of milliseconds'),
   REDIS_ENABLED: bool('REDIS_ENABLED', false),
   REDIS_URL: str(undefined),
@@ -287,6 +293,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxBytes: e.CACHE_MAX_BYTES,
       maxEntryBytes: e.CACHE_MAX_ENTRY_BYTES,
       stampedeLockMs: e.CACHE_STAMPEDE_LOCK_MS,
+      staleWhileRevalidateSeconds: e.CACHE_STALE_WHILE_REVALIDATE,
       redis: e.REDIS_ENABLED ? { url: redisUrlFrom(e), timeoutMs: e.REDIS_TIMEOUT_MS } : undefined,
     },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,

@@ -9,7 +9,8 @@ export interface CacheControlOptions<TContext = any> {
   /**
    * Seconds after `maxAge` during which the expired entry is still answered at once, with status `STALE`,
    * while one background computation per key (one across instances on Redis) refreshes it. Default 0.
-   * Expiry only: an entry whose namespace was evicted is never answered, stale or not.
+   * Expiry only: an entry whose namespace was evicted is never answered, stale or not. Default: the
+   * cache's `defaultStaleWhileRevalidate` (`CACHE_STALE_WHILE_REVALIDATE`), 0 unless configured.
    */
   staleWhileRevalidate?: number;
   /**
@@ -73,7 +74,7 @@ export function CacheControl<TContext = any>(options: CacheControlOptions<TConte
     Directive(directive),
     Extensions({ cacheControl: { maxAge: options.maxAge, scope, staleWhileRevalidate: swr } }),
     UseMiddleware(
-      createCacheMiddleware<any>({ maxAge: options.maxAge, staleWhileRevalidate: swr ?? 0, scope, namespace: ns }),
+      createCacheMiddleware<any>({ maxAge: options.maxAge, staleWhileRevalidate: swr, scope, namespace: ns }),
     ),
   ];
   return (target, propertyKey, descriptor) => {

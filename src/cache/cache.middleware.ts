@@ -23,8 +23,8 @@ export type NamespaceOption<TContext = any> =
 export interface ResolvedCacheControl<TContext = any> {
   /** Seconds; undefined: the cache's default (`CACHE_DEFAULT_TTL`). */
   maxAge: number | undefined;
-  /** Seconds an expired entry is still answered (STALE) while it is refreshed; 0: never. */
-  staleWhileRevalidate?: number;
+  /** Seconds an expired entry is still answered (STALE) while it is refreshed; undefined: the cache's default. */
+  staleWhileRevalidate: number | undefined;
   scope: CacheScope;
   namespace: NamespaceOption<TContext>;
 }
@@ -64,6 +64,7 @@ export function createCacheMiddleware<TContext extends object>(
     if (!state) return next();
     const { cache, report } = state;
     const maxAge = options.maxAge ?? cache.defaultMaxAge;
+    const staleWhileRevalidate = options.staleWhileRevalidate ?? cache.defaultStaleWhileRevalidate;
     if (options.maxAge === undefined) setDynamicHint(info, maxAge, options.scope);
     const subject = options.scope === 'PRIVATE' ? cache.subjectOf(context) : null;
     if (maxAge === 0 || (options.scope === 'PRIVATE' && subject === null)) {
@@ -81,7 +82,7 @@ export function createCacheMiddleware<TContext extends object>(
         args,
         namespaces,
         maxAge,
-        staleWhileRevalidate: options.staleWhileRevalidate,
+        staleWhileRevalidate,
         bypass: report.bypass,
         revalidate: state.revalidate,
         toPlain: (value) => toPlain(value, info.returnType),
@@ -90,7 +91,7 @@ export function createCacheMiddleware<TContext extends object>(
     );
     const path = pathOf(info.path);
     report.record({ path, status: result.status, scope: options.scope, maxAge, age: result.age });
-    state.capture?.record(path, options.scope, maxAge, result, options.staleWhileRevalidate ?? 0);
+    state.capture?.record(path, options.scope, maxAge, result, staleWhileRevalidate);
     return result.value;
   };
 }

@@ -29,6 +29,8 @@ export interface ResolverCacheOptions<TContext extends object = object> {
   evictor?: Evictor;
   /** Seconds an entry lives when its `@CacheControl` names no `maxAge`. Default 300. */
   defaultMaxAge?: number;
+  /** Seconds of stale-while-revalidate when a `@CacheControl` names no `staleWhileRevalidate`. Default 0 (none). */
+  defaultStaleWhileRevalidate?: number;
   /** The authenticated subject of a request (a user id), which PRIVATE entries are keyed by; null when anonymous. */
   getSubject(context: TContext): string | number | null | undefined;
   /** First segment of every key. Default {@link defaultKeyPrefix}. Must match the evictor's. */
@@ -127,6 +129,7 @@ interface Envelope {
  */
 export class ResolverCache<TContext extends object = object> {
   readonly defaultMaxAge: number;
+  readonly defaultStaleWhileRevalidate: number;
   readonly evictor: Evictor;
   private readonly keyPrefix: string;
   private readonly generations: NamespaceGenerations;
@@ -148,13 +151,15 @@ export class ResolverCache<TContext extends object = object> {
   constructor(private readonly options: ResolverCacheOptions<TContext>) {
     this.defaultMaxAge = options.defaultMaxAge ?? 300;
     assertWholeNumber('defaultMaxAge', this.defaultMaxAge, 'seconds');
+    this.defaultStaleWhileRevalidate = options.defaultStaleWhileRevalidate ?? 0;
+    assertWholeNumber('defaultStaleWhileRevalidate', this.defaultStaleWhileRevalidate, 'seconds', 0);
     this.keyPrefix = options.keyPrefix ?? defaultKeyPrefix;
     assertKeyPrefix('keyPrefix', this.keyPrefix);
     this.maxEntryBytes = options.maxEntryBytes ?? defaultMaxEntryBytes;
     assertWholeNumber('maxEntryBytes', this.maxEntryBytes, 'bytes');
     this.now = options.now ?? Date.now;
     this.stampedeLockMs = options.stampedeLockMs ?? defaultStampedeLockMs;
-    assertWholeNumber('stampedeLockMs', this.stampedeLockMs, 'milliseconds');
+    assertWholeNumber('stampedeLockMs', this.stampedeLockMs, 'milliseconds', 0);
     this.evictor = options.evictor ?? createEvictor({ keyPrefix: this.keyPrefix, logger: options.logger });
     this.generations = this.evictor.generations;
     this.store = options.store;

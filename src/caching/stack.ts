@@ -103,6 +103,7 @@ export async function createCacheStack({
     defaultMaxAge: config.defaultTtlSeconds,
     maxEntryBytes: config.maxEntryBytes,
     stampedeLockMs: config.stampedeLockMs,
+    defaultStaleWhileRevalidate: config.staleWhileRevalidateSeconds,
     getSubject: (context) => context.viewer?.userId,
     logger: cacheLogger,
     logLookups,

@@ -1,6 +1,7 @@
 import { CacheReportCollector } from '../../src/cache/report';
 
-const field = (status: 'HIT' | 'MISS' | 'BYPASS') => ({
+type S = 'HIT' | 'STALE' | 'MISS' | 'BYPASS';
+const field = (status: S) => ({
   path: 'x',
   status,
   scope: 'PUBLIC' as const,
@@ -10,7 +11,7 @@ const field = (status: 'HIT' | 'MISS' | 'BYPASS') => ({
 
 describe('CacheReportCollector', () => {
   it('HIT when all hit, MISS when all missed, PARTIAL for a mix, BYPASS when asked', () => {
-    const status = (bypass: boolean, ...s: ('HIT' | 'MISS' | 'BYPASS')[]) => {
+    const status = (bypass: boolean, ...s: S[]) => {
       const c = new CacheReportCollector(bypass);
       for (const x of s) c.record(field(x));
       return c.toReport();
@@ -20,5 +21,17 @@ describe('CacheReportCollector', () => {
     expect(status(false, 'MISS')).toMatchObject({ status: 'MISS', hits: 0, misses: 1 });
     expect(status(false, 'HIT', 'MISS')).toMatchObject({ status: 'PARTIAL', hits: 1, misses: 1 });
     expect(status(true, 'BYPASS', 'BYPASS')).toMatchObject({ status: 'BYPASS', hits: 0, misses: 2 });
+  });
+
+  it('STALE when every field came from the cache and one was stale; counted apart; PARTIAL with a miss', () => {
+    const report = (...s: S[]) => {
+      const c = new CacheReportCollector(false);
+      for (const x of s) c.record(field(x));
+      return c.toReport();
+    };
+    expect(report('HIT', 'STALE')).toMatchObject({ status: 'STALE', hits: 1, misses: 0, stale: 1 });
+    expect(report('STALE', 'STALE')).toMatchObject({ status: 'STALE', hits: 0, misses: 0, stale: 2 });
+    expect(report('STALE', 'MISS')).toMatchObject({ status: 'PARTIAL', hits: 0, misses: 1, stale: 1 });
+    expect(report('HIT', 'HIT')).not.toHaveProperty('stale');
   });
 });

@@ -330,6 +330,114 @@ describe('ResolverCache', () => {
     });
   });
 
+  describe('stale-while-revalidate (injected clock)', () => {
+    const swr = (overrides: Partial<CachedCall<unknown>> = {}) =>
+      call({ maxAge: 10, staleWhileRevalidate: 30, ...overrides });
+
+    it('past maxAge, within the window: the stale value at once (STALE), one background refresh, then the fresh value', async () => {
+      const { cache, clock, events } = setUp();
+      await cache.cached(swr(), () => 'v1');
+      clock.ms += 10_000; // exactly maxAge: stale
+      const refresh = deferred<string>();
+      let computations = 0;
+      const compute = () => {
+        computations++;
+        return refresh.promise;
+      };
+      // Three readers at once: none waits for the computation, and it runs once.
+      const stale = await Promise.all([1, 2, 3].map(() => cache.cached(swr(), compute)));
+      expect(stale.map((r) => [r.value, r.status, r.age])).toEqual([
+        ['v1', 'STALE', 10],
+        ['v1', 'STALE', 10],
+        ['v1', 'STALE', 10],
+      ]);
+      await until(() => computations > 0, 'the refresh started');
+      expect(computations).toBe(1);
+      refresh.resolve('v2');
+      let fresh: unknown;
+      await until(() => {
+        void cache
+          .cached(swr(), () => 'unused')
+          .then((r) => {
+            fresh = r;
+          });
+        return (fresh as { status?: string } | undefined)?.status === 'HIT';
+      }, 'the fresh value is served');
+      expect(fresh).toMatchObject({ value: 'v2', status: 'HIT', age: 0 });
+      expect(computations).toBe(1);
+      expect(events.filter((e) => e.type === 'lookup' && e.status === 'STALE')).toHaveLength(3);
+    });
+
+    it('past maxAge + staleWhileRevalidate: a MISS, computed in line', async () => {
+      const { cache, clock } = setUp();
+      await cache.cached(swr(), () => 'v1');
+      clock.ms += 39_999;
+      expect(await cache.cached(swr(), () => 'unused')).toMatchObject({ value: 'v1', status: 'STALE' });
+      const { cache: other, clock: otherClock } = setUp();
+      await other.cached(swr(), () => 'v1');
+      otherClock.ms += 40_000;
+      expect(await other.cached(swr(), () => 'v2')).toMatchObject({ value: 'v2', status: 'MISS' });
+    });
+
+    it('never after eviction: an evicted entry is a MISS, stale window or not', async () => {
+      const { cache, clock } = setUp();
+      await cache.cached(swr(), () => 'v1');
+      clock.ms += 15_000;
+      await cache.evict(['items']);
+      expect(await cache.cached(swr(), () => 'v2')).toMatchObject({ value: 'v2', status: 'MISS' });
+      // And a fresh one evicted is a miss too (the window only extends expiry).
+      await cache.evict(['items']);
+      expect(await cache.cached(swr(), () => 'v3')).toMatchObject({ value: 'v3', status: 'MISS' });
+    });
+
+    it('without a window (the default), an expired entry is a MISS', async () => {
+      const { cache, clock } = setUp();
+      await cache.cached(call({ maxAge: 10 }), () => 'v1');
+      clock.ms += 10_000;
+      expect(await cache.cached(call({ maxAge: 10 }), () => 'v2')).toMatchObject({ value: 'v2', status: 'MISS' });
+    });
+
+    it('revalidate: a fresh entry is answered, a stale one computed and waited for', async () => {
+      const { cache, clock } = setUp();
+      await cache.cached(swr(), () => 'v1');
+      expect(await cache.cached(swr({ revalidate: true }), () => 'unused')).toMatchObject({ status: 'HIT' });
+      clock.ms += 12_000;
+      expect(await cache.cached(swr({ revalidate: true }), () => 'v2')).toMatchObject({ value: 'v2', status: 'MISS' });
+      expect(await cache.cached(swr(), () => 'unused')).toMatchObject({ value: 'v2', status: 'HIT' });
+    });
+
+    it('a failed background refresh keeps answering the stale value, logs a warning, and retries on a later read', async () => {
+      const warnings: string[] = [];
+      const clock = { ms: 1_700_000_000_000 };
+      const cache = createResolverCache({
+        store: createMemoryStore(),
+        getSubject: () => null,
+        now: () => clock.ms,
+        logger: { info: () => undefined, warn: (_o, msg) => warnings.push(msg) },
+      });
+      await cache.cached(swr(), () => 'v1');
+      clock.ms += 11_000;
+      expect(
+        await cache.cached(swr(), () => {
+          throw new Error('database down');
+        }),
+      ).toMatchObject({ value: 'v1', status: 'STALE' });
+      await until(() => warnings.length > 0, 'the warning');
+      expect(warnings[0]).toMatch(/background refresh of a stale entry failed/);
+      expect(await cache.cached(swr(), () => 'v2')).toMatchObject({ value: 'v1', status: 'STALE' });
+      let fresh: { status?: string; value?: unknown } | undefined;
+      await until(() => {
+        void cache
+          .cached(swr(), () => 'unused')
+          .then((r) => {
+            fresh = r;
+          });
+        return fresh?.status === 'HIT';
+      }, 'the retried refresh stored v2');
+      expect(fresh?.value).toBe('v2');
+    });
+  });
+
   describe('the local tier', () => {
     it('B reads what A stored from the shared store, keeps it locally, and misses at once after A evicts', async () => {
       const shared = createMemoryStore();
