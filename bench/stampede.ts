@@ -364,6 +364,8 @@ async function runVariant(variant: Variant, round: number, ctx: RunContext): Pro
     CACHE_STAMPEDE_LOCK_MS: String(variant.lockMs),
     CACHE_OPERATION_TIER: String(SETTINGS.operationTier),
     REDIS_TIMEOUT_MS: String(SETTINGS.redisTimeoutMs),
+    // An expired entry is recomputed, not answered stale (the default; stated in case it changes).
+    CACHE_STALE_WHILE_REVALIDATE: '0',
   };
   const targets: RunningTarget[] = [];
   try {
