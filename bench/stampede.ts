@@ -87,7 +87,9 @@ const SETTINGS = {
   redisTimeoutMs: positive('redis-timeout-ms', values['redis-timeout-ms'], 1000),
 };
 if (!Number.isInteger(SETTINGS.ttl)) throw new Error('--ttl must be whole seconds (CACHE_DEFAULT_TTL)');
-const COMMAND = `npm run bench:stampede${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+/** The command, for the report (--trace prints more, and changes no figure). */
+const ARGS = process.argv.slice(2).filter((a) => a !== '--trace');
+const COMMAND = `npm run bench:stampede${ARGS.length ? ` -- ${ARGS.join(' ')}` : ''}`;
 const ADMIN_KEY = 'gqk_bench-admin-key-not-secret-000000000000000';
 /** The hot field: `Query.users` has no maxAge of its own, so CACHE_DEFAULT_TTL sets it. */
 const HOT = 'Query.users';
