@@ -427,10 +427,10 @@ function summarize(
   if (values.trace) {
     for (const g of groups)
       console.log(`    ${HOT} computed at +${g.times.map((t) => Math.round(t - t0)).join(', +')} ms`);
-    const others = new Map<string, number>();
+    const others = new Map<string, number[]>();
     for (const w of writes) {
       if (w.t !== undefined) continue;
-      const key = w.key.slice(0, 60);
+      const key = `${w.key.slice(0, 60)}${isLock(w.key) ? '…:lock' : ''}`;
       others.set(key, [...(others.get(key) ?? []), Math.round(w.at - t0)]);
     }
     for (const [key, at] of others) console.log(`    other SET ${key} at +${at.join(', +')} ms`);
