@@ -18,8 +18,10 @@ export interface GraphQLBody {
   variables?: Record<string, unknown>;
 }
 
-export function createClient(url: string, connections: number) {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+export function createClient(url: string, connections: number, scheduling: 'lifo' | 'fifo' = 'lifo') {
+  // `fifo` keeps every pooled socket busy under a steady load: with `lifo` (Node's default) a socket
+  // left idle past the server's keep-alive timeout (5 s) may be reused just as the server closes it.
+  const agent = new Agent({ keepAlive: true, maxSockets: connections, scheduling });
   const target = new URL(url);
   const post = (body: string, headers: Record<string, string>): Promise<Reply> =>
     new Promise((resolve, reject) => {

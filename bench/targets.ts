@@ -91,6 +91,8 @@ export interface StartOptions {
   replayFile?: string;
   /** node options put before the entry (`--cpu-prof`, `--heap-prof`): `npm run bench:one` uses them. */
   nodeArgs?: string[];
+  /** More environment for our server, over the target's own (e.g. `CACHE_DEFAULT_TTL`): `npm run bench:stampede` uses it. */
+  env?: Record<string, string>;
 }
 
 function ourEnv(id: TargetId, port: number, o: StartOptions): Record<string, string> {
@@ -114,7 +116,7 @@ export async function startTarget(spec: TargetSpec, options: StartOptions): Prom
   const port = await freePort();
   const [args, env] =
     spec.kind === 'ours'
-      ? [options.ourArgs, ourEnv(spec.id, port, options)]
+      ? [options.ourArgs, { ...ourEnv(spec.id, port, options), ...options.env }]
       : [
           [join(PEERS, `${spec.id}.js`)],
           {
