@@ -165,12 +165,12 @@ export class OperationCapture {
 
   /**
    * Seconds the entry may live at `now`: the shortest remaining life of what it was built from, stale
-   * windows included; 0 when any field is already past its fresh life (a response holding a stale value
-   * is never stored).
+   * windows included (not rounded: an entry never outlives a field); 0 when any field is already past its
+   * fresh life (a response holding a stale value is never stored).
    */
   ttlSeconds(now: number): number {
-    if (this.freshUntil - now < 1000) return 0;
-    return Math.floor((this.expiresAt - now) / 1000);
+    if (this.freshUntil <= now) return 0;
+    return (this.expiresAt - now) / 1000;
   }
 
   /** Until when (epoch ms) every field is fresh. */
@@ -275,7 +275,7 @@ export class OperationTier {
     for (let i = 0; i < candidate.keys.length; i++) capture.depend(candidate.keys[i]!, candidate.tokens[i]!);
     if (!capture.storable) return;
     const ttl = capture.ttlSeconds(this.options.cache.clock());
-    if (ttl < 1) return;
+    if (ttl <= 0) return;
     const { sharing } = this.options;
     const callerClass = sharing ? sharing.classOf(response.caller) : null;
     const entry = (deps: Dependencies, caller: unknown): OperationEntry => ({

@@ -29,14 +29,18 @@ export interface InstancePair {
  * Starts, in the calling `describe`'s `beforeAll`, a scratch database of `kind`, a private redis-server
  * (or Redis Cluster) when `backend` is Redis, and the instances; stops them all in its `afterAll`.
  */
-export function useInstancePair(backend: Backend, kind: DatabaseKind): InstancePair {
+export function useInstancePair(
+  backend: Backend,
+  kind: DatabaseKind,
+  extraEnv: Record<string, string> = {},
+): InstancePair {
   let redis: TestRedisServer | undefined;
   let cluster: TestRedisCluster | undefined;
   let db: ScratchDatabase | undefined;
   const pair = {} as InstancePair;
   beforeAll(async () => {
     db = await createScratchDatabase(kind);
-    const env: Record<string, string> = {};
+    const env: Record<string, string> = { ...extraEnv };
     if (backend === 'redis') {
       redis = await startRedisServer();
       Object.assign(env, { REDIS_ENABLED: 'true', REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '500' });
