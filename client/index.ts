@@ -12,7 +12,7 @@
  * const client = createClient({ url: 'http://localhost:4000/graphql', apiKey: process.env.API_KEY });
  * const { data, cache } = await client.request(UsersDocument, { page: 1, size: 10 });
  * data.users.items[0]?.apiKeys; // typed
- * cache?.status;                // 'HIT' | 'MISS' | 'PARTIAL' | 'BYPASS'
+ * cache?.status;                // 'HIT' | 'STALE' | 'MISS' | 'PARTIAL' | 'BYPASS'
  * ```
  *
  * No dependency beyond `graphql` (for `print`) and the global `fetch` (Node >= 18, browsers).
@@ -29,11 +29,15 @@ export type { TypedDocumentNode };
 // The cache report: `extensions.cache` of a response (see the README, "Monitoring")
 // ---------------------------------------------------------------------------------------------
 
-/** Status of a whole response: HIT when every cached resolver hit, MISS when all missed, PARTIAL for a mix, BYPASS when the request asked for no-cache. */
-export type CacheStatus = 'HIT' | 'MISS' | 'PARTIAL' | 'BYPASS';
+/**
+ * Status of a whole response: HIT when every cached resolver hit, STALE when every one was answered from
+ * the cache and at least one past its maxAge (stale-while-revalidate), MISS when all missed, PARTIAL for
+ * a mix with a miss, BYPASS when the request asked for no-cache.
+ */
+export type CacheStatus = 'HIT' | 'STALE' | 'MISS' | 'PARTIAL' | 'BYPASS';
 
-/** Status of one cached resolver. */
-export type CacheFieldStatus = 'HIT' | 'MISS' | 'BYPASS';
+/** Status of one cached resolver: STALE is an expired entry answered while it is refreshed. */
+export type CacheFieldStatus = 'HIT' | 'STALE' | 'MISS' | 'BYPASS';
 
 /** Scope of a cached entry: PRIVATE entries are keyed by the authenticated user, PUBLIC ones are shared. */
 export type CacheScope = 'PUBLIC' | 'PRIVATE';
@@ -53,8 +57,12 @@ export interface CacheFieldReport {
 /** `extensions.cache` of a response: present when at least one cached resolver ran (and caching is on). */
 export interface CacheReport {
   status: CacheStatus;
+  /** Present when the operation tier answered the whole response without executing it. */
+  tier?: 'operation';
   hits: number;
   misses: number;
+  /** Fields answered stale; present only when there were some. */
+  stale?: number;
   fields: CacheFieldReport[];
 }
 

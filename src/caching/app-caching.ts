@@ -94,8 +94,9 @@ export async function setUpCaching({ config, logger, orm, registry, onEvent }: A
   const logLookups = config.logCategories.has('CACHE');
   return {
     operationTier,
-    operationHit: ({ entry, shared }, ms, operationName) => {
-      const event: CacheEvent = { type: 'lookup', coordinate: '(operation)', status: 'HIT', ms };
+    operationHit: ({ entry, shared, stale }, ms, operationName) => {
+      const status = stale ? 'STALE' : 'HIT';
+      const event: CacheEvent = { type: 'lookup', coordinate: '(operation)', status, ms };
       toMetrics(event);
       onEvent?.(event);
       if (logLookups) {
@@ -104,12 +105,12 @@ export async function setUpCaching({ config, logger, orm, registry, onEvent }: A
           {
             category: 'CACHE',
             tier: 'operation',
-            status: 'HIT',
+            status,
             shared,
             fields: entry.fields.length,
             ms: Math.round(ms * 100) / 100,
           },
-          `CACHE HIT (operation tier): ${name} (${ms.toFixed(2)}ms)`,
+          `CACHE ${status} (operation tier): ${name} (${ms.toFixed(2)}ms)`,
         );
       }
     },

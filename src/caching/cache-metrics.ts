@@ -20,7 +20,7 @@ export function registerCacheMetrics(registry: Registry, backend: () => string):
   const registers = [registry];
   const lookups = new Counter({
     name: 'graphql_cache_lookups_total',
-    help: 'Cached resolver lookups, by schema coordinate and status (HIT, MISS, BYPASS).',
+    help: 'Cached resolver lookups, by schema coordinate and status (HIT, STALE, MISS, BYPASS).',
     labelNames: ['coordinate', 'status'] as const,
     registers,
   });

@@ -74,11 +74,13 @@ describe('typed client (client/index.ts) over HTTP', () => {
         typeof first.cache,
         | {
             status: CacheStatus;
+            tier?: 'operation';
             hits: number;
             misses: number;
+            stale?: number;
             fields: {
               path: string;
-              status: 'HIT' | 'MISS' | 'BYPASS';
+              status: 'HIT' | 'STALE' | 'MISS' | 'BYPASS';
               scope: 'PUBLIC' | 'PRIVATE';
               maxAge: number;
               age: number;

@@ -67,6 +67,8 @@ describe.each(legs)('stale-while-revalidate (%s, %s)', (backend, kind) => {
       fields: [{ path: 'me', status: 'STALE', scope: 'PRIVATE', maxAge: 1 }],
     });
     expect(cacheReport(stale)!.fields[0]!.age).toBeGreaterThanOrEqual(1);
+    const metrics = await (await fetch(`${pair.a.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/graphql_cache_lookups_total\{coordinate="\(operation\)",status="STALE"\} [1-9]/);
     const { res, report } = await untilFresh(client);
     expect(report).toMatchObject({ status: 'HIT', tier: 'operation', fields: [{ status: 'HIT', age: 0 }] });
     expect(res.body.data).toEqual(stale.body.data);
@@ -99,6 +101,8 @@ describe.each(legs)('stale-while-revalidate (%s, %s)', (backend, kind) => {
     expect(cacheReport(res)).toMatchObject({ status: 'STALE', stale: 1, fields: [{ path: 'user', status: 'STALE' }] });
     expect(cacheReport(res)).not.toHaveProperty('tier');
     expect(res.headers.get('x-cache')).toBe('STALE');
+    const metrics = await (await fetch(`${pair.a.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/graphql_cache_lookups_total\{coordinate="Query.user",status="STALE"\} [1-9]/);
   });
 
   it('never after eviction: an update (on the other instance) within the stale window is read at once, never STALE', async () => {
