@@ -28,7 +28,8 @@ export function cacheControlOf(report: CacheReport | null, hasErrors: boolean): 
   let maxAge = Number.POSITIVE_INFINITY;
   let scope = 'public';
   for (const field of report.fields) {
-    maxAge = Math.min(maxAge, field.maxAge);
+    // A stale value is past its life: no HTTP cache may keep it (this server refreshes it meanwhile).
+    maxAge = Math.min(maxAge, field.status === 'STALE' ? 0 : field.maxAge);
     if (field.scope === 'PRIVATE') scope = 'private';
   }
   return maxAge > 0 ? `max-age=${maxAge}, ${scope}` : 'no-store';

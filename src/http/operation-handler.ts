@@ -114,6 +114,8 @@ function sendHit(res: ServerResponse, tier: OperationTier, entry: OperationEntry
     'content-length': Buffer.byteLength(body),
     'x-cache': report.status,
     ...entry.headers,
+    // A stale value is past its life: no HTTP cache may keep it (the stored header was for a fresh one).
+    ...(report.status === 'STALE' ? { 'cache-control': 'no-store' } : undefined),
   });
   res.end(body);
   done();

@@ -58,6 +58,7 @@ describe.each(legs)('stale-while-revalidate (%s, %s)', (backend, kind) => {
     const stale = await client.request(ME);
     expect(stale.status).toBe(200);
     expect(stale.headers.get('x-cache')).toBe('STALE');
+    expect(stale.headers.get('cache-control')).toBe('no-store'); // no HTTP cache keeps a stale value
     expect(cacheReport(stale)).toMatchObject({
       status: 'STALE',
       tier: 'operation',
@@ -72,6 +73,7 @@ describe.each(legs)('stale-while-revalidate (%s, %s)', (backend, kind) => {
     const { res, report } = await untilFresh(client);
     expect(report).toMatchObject({ status: 'HIT', tier: 'operation', fields: [{ status: 'HIT', age: 0 }] });
     expect(res.body.data).toEqual(stale.body.data);
+    expect(res.headers.get('cache-control')).toBe('max-age=1, private');
   });
 
   it('many stale reads at once cost one background execution, as one stale read does', async () => {
@@ -101,6 +103,7 @@ describe.each(legs)('stale-while-revalidate (%s, %s)', (backend, kind) => {
     expect(cacheReport(res)).toMatchObject({ status: 'STALE', stale: 1, fields: [{ path: 'user', status: 'STALE' }] });
     expect(cacheReport(res)).not.toHaveProperty('tier');
     expect(res.headers.get('x-cache')).toBe('STALE');
+    expect(res.headers.get('cache-control')).toBe('no-store');
     const metrics = await (await fetch(`${pair.a.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/graphql_cache_lookups_total\{coordinate="Query.user",status="STALE"\} [1-9]/);
   });
