@@ -117,6 +117,33 @@ describe('redis cluster store', () => {
     }
   });
 
+  it('getMany of a slot half-migrated to another master (TRYAGAIN for its MGET): every value, by one GET per key', async () => {
+    const store = await connected(open());
+    const tag = `migrating-${Date.now()}`;
+    const keys = Array.from({ length: 6 }, (_, i) => `{${tag}}:${i}`);
+    await store.setMany(keys.map((key, i) => ({ key, value: i, ttlSeconds: 60 })));
+    const slot = String(calculateSlot(keys[0]!));
+    const source = await cluster.masterOf(keys[0]!);
+    const masters = await cluster.masters();
+    const target = masters.find((p) => p !== source)!;
+    const id = async (port: number) => (await cluster.cli(port, 'CLUSTER', 'MYID')).trim();
+    await cluster.cli(target, 'CLUSTER', 'SETSLOT', slot, 'IMPORTING', await id(source));
+    await cluster.cli(source, 'CLUSTER', 'SETSLOT', slot, 'MIGRATING', await id(target));
+    const migrate = (...some: string[]) =>
+      cluster.cli(source, 'MIGRATE', '127.0.0.1', String(target), '', '0', '5000', 'KEYS', ...some);
+    expect((await migrate(...keys.slice(0, 3))).trim()).toBe('OK');
+    // The server refuses an MGET while the slot's keys are on two masters (node-redis does not retry it).
+    expect((await cluster.cli(source, 'MGET', ...keys)).trim()).toMatch(/^TRYAGAIN/);
+    expect(await store.getMany(keys)).toEqual([0, 1, 2, 3, 4, 5]);
+    // Finished (the slot on the target for every master): one MGET again, through MOVED.
+    expect((await migrate(...keys.slice(3))).trim()).toBe('OK');
+    for (const port of [target, source, ...masters.filter((p) => p !== target && p !== source)]) {
+      await cluster.cli(port, 'CLUSTER', 'SETSLOT', slot, 'NODE', await id(target));
+    }
+    expect(await store.getMany(keys)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(await cluster.masterOf(keys[0]!)).toBe(target);
+  });
+
   it('setMany and addMany across slots: no transaction, no CROSSSLOT; addMany keeps what is there; TTLs in Redis', async () => {
     const store = await connected(open());
     const keys = keysOverSlots(`write-${Date.now()}`, 120);

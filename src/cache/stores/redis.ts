@@ -169,6 +169,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
  * call for a slot that moved, or whose master was replaced by its replica, reaches the new master.
  *
  * - `getMany` sends ONE MGET per hash slot of its keys (in chunks of `chunkSize`), all at once: no CROSSSLOT.
+ *   While a slot is migrated (TRYAGAIN: some of its keys moved, some not) that chunk is read one GET per key.
  * - `setMany`/`addMany` send one `SET ... PX` (`NX` for addMany) per entry, pipelined: no transaction spans
  *   slots. (Not atomic across keys; nothing relies on it: each entry and generation token stands alone.)
  * - `ping()` resolves only when the cluster serves all slots: connected, every master answers
@@ -286,7 +287,15 @@ export function createRedisClusterStore(options: RedisClusterStoreOptions): Redi
       // One MGET per slot (per chunk of a slot), all sent at once, each through the cluster client.
       const reads = bySlot(keys).flatMap((positions) =>
         inChunks(positions).map(async (chunk) => {
-          const raws = await c.mGet(chunk.map((i) => keys[i]!));
+          const chunkKeys = chunk.map((i) => keys[i]!);
+          const raws = await c.mGet(chunkKeys).catch((error: unknown) => {
+            // A slot being migrated, its keys split between two masters: a multi-key command gets
+            // TRYAGAIN, which node-redis does not retry. One GET per key follows ASK like any call.
+            if (chunkKeys.length > 1 && error instanceof Error && error.message.startsWith('TRYAGAIN')) {
+              return Promise.all(chunkKeys.map((key) => c.get(key)));
+            }
+            throw error;
+          });
           chunk.forEach((position, j) => {
             values[position] = unwrap<T>(raws[j]);
           });
