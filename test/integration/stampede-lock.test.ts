@@ -188,16 +188,17 @@ describe('stampede lock across instances (real Redis)', () => {
 
   it('with Redis away (the failover store on memory), every instance computes for itself and nothing fails', async () => {
     const down = await startRedisServer();
-    const make = () =>
-      createResolverCache({
-        store: createFailoverStore({
-          primary: createRedisStore({ url: down.url, timeoutMs: 200 }),
-          fallback: createMemoryStore(),
-          timeoutMs: 200,
-          logger: { info: () => undefined, warn: () => undefined },
-        }),
-        getSubject: () => null,
+    const stores: { close(): Promise<void> }[] = [];
+    const make = () => {
+      const store = createFailoverStore({
+        primary: createRedisStore({ url: down.url, timeoutMs: 200 }),
+        fallback: createMemoryStore(),
+        timeoutMs: 200,
+        logger: { info: () => undefined, warn: () => undefined },
       });
+      stores.push(store);
+      return createResolverCache({ store, getSubject: () => null });
+    };
     await down.kill();
     const [a, b] = [make(), make()];
     try {
@@ -218,6 +219,7 @@ describe('stampede lock across instances (real Redis)', () => {
       expect(computations).toBe(2);
       for (const r of results) expect(r.ms).toBeLessThan(1000);
     } finally {
+      await Promise.all(stores.map((store) => store.close()));
       await down.stop();
     }
   });
