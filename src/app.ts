@@ -22,6 +22,7 @@ import { createMetrics, type Metrics } from './http/metrics';
 import { createOperationHandler } from './http/operation-handler';
 import { createRateLimit, type RateLimitHandler } from './http/rate-limit';
 import { createLogger, type Logger } from './logger';
+import { setUpTracing, type TracingOptions } from './tracing';
 
 export interface AppOptions {
   logger?: Logger;
@@ -29,6 +30,8 @@ export interface AppOptions {
   onQuery?: (sql: string) => void;
   /** Observes cache lookups, evictions and store errors. */
   onCacheEvent?: (event: CacheEvent) => void;
+  /** Tracing's seam for tests: spans also go to this processor (tracing is on with it, endpoint or not). */
+  tracing?: TracingOptions;
 }
 
 export interface App {
@@ -65,8 +68,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger.warn('GET /metrics is open to anyone: set METRICS_TOKEN to require "Authorization: Bearer <token>".');
   let caching: AppCaching | null = null;
   let rateLimit: RateLimitHandler | null = null;
+  // Null unless OTEL_EXPORTER_OTLP_ENDPOINT is set: the SDK is not even loaded then.
+  const tracing = setUpTracing(config.tracing, options.tracing);
   try {
-    caching = await setUpCaching({ config, logger, orm, registry: metrics.registry, onEvent: options.onCacheEvent });
+    caching = await setUpCaching({
+      config,
+      logger,
+      orm,
+      registry: metrics.registry,
+      onEvent: options.onCacheEvent,
+      tracer: tracing?.tracer,
+    });
     const firstAdminSecret = await prepareDatabase(orm, {
       seedAdminApiKey: config.seedAdminApiKey,
       development: config.nodeEnv !== 'production',
@@ -112,6 +124,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     type Listener = (req: IncomingMessage, res: ServerResponse) => void;
     const limited = (handler: Listener): Listener =>
       rateLimit ? (req, res) => rateLimit!(req, res, () => handler(req, res)) : handler;
+    // With tracing, every request runs in its server span (the parent of every cache span it makes).
+    const serve = (listener: Listener) => httpServer.on('request', tracing ? tracing.serverSpans(listener) : listener);
     if (operationTier) {
       const answerRepeats = createOperationHandler({
         tier: operationTier,
@@ -127,12 +141,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // The request again, through Express and Apollo, into a response that goes nowhere (the client
         // already has the stale one): its execution stores the fresh entry.
         revalidate: (req) => express(req, new ServerResponse(req)),
+        tracer: tracing?.tracer,
+        backend: caching.backend,
       });
-      httpServer.on(
-        'request',
-        limited((req, res) => answerRepeats(req, res, () => express(req, res))),
-      );
-    } else httpServer.on('request', limited(express));
+      serve(limited((req, res) => answerRepeats(req, res, () => express(req, res))));
+    } else serve(limited(express));
 
     return {
       config,
@@ -162,12 +175,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await orm.close(true);
         await caching?.close();
         await rateLimit?.close();
+        await tracing?.shutdown(); // last: sends the spans of the requests that just finished
       },
     };
   } catch (err) {
     await orm.close(true);
     await caching?.close();
     await rateLimit?.close();
+    await tracing?.shutdown();
     throw err;
   }
 }

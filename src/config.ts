@@ -33,6 +33,15 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** Requests per API key (or per client IP without one) on `/graphql` (src/http/rate-limit.ts). */
   readonly rateLimit: RateLimitConfig;
+  /** OpenTelemetry tracing (src/tracing.ts): on when an OTLP endpoint is set. */
+  readonly tracing: TracingConfig;
+}
+
+export interface TracingConfig {
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: the collector's base URL (spans go to `{endpoint}/v1/traces`); unset: tracing off. */
+  readonly endpoint: string | undefined;
+  /** OTEL_SERVICE_NAME: the `service.name` of every span. */
+  readonly serviceName: string;
 }
 
 export interface RateLimitConfig {
@@ -242,6 +251,32 @@ const envSchema = z.object({
   RATE_LIMIT_POINTS: int('RATE_LIMIT_POINTS', 600, 1, 1_000_000_000, 'a number of requests'),
   TRUST_PROXY: str(undefined),
   RATE_LIMIT_WINDOW_SECONDS: int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400, 'a number of seconds'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: str(undefined).transform((raw, ctx) => {
+    if (raw === undefined) return raw;
+    const url = raw.trim();
+    if (/^https?:\/\//i.test(url) && URL.canParse(url)) return url;
+    ctx.addIssue({
+      code: 'custom',
+      message: `OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL (e.g. http://localhost:4318), got: ${JSON.stringify(redactUrl(raw))}`,
+    });
+    return z.NEVER;
+  }),
+  OTEL_SERVICE_NAME: str('graphql-resolver-cache'),
+  // Read by the OTLP exporter itself; checked here so that a typo fails at start-up. Its values are secrets:
+  // a message names the bad entry's position, never its text.
+  OTEL_EXPORTER_OTLP_HEADERS: str(undefined).transform((raw, ctx) => {
+    if (raw === undefined) return raw;
+    const bad = raw
+      .split(',')
+      .map((entry, i) => ({ entry: entry.trim(), i }))
+      .filter(({ entry }) => entry !== '' && !/^[^=\s]+\s*=/.test(entry));
+    if (bad.length === 0) return raw;
+    ctx.addIssue({
+      code: 'custom',
+      message: `OTEL_EXPORTER_OTLP_HEADERS must be a comma-separated list of name=value, got a malformed entry at position ${bad.map((b) => b.i + 1).join(', ')}`,
+    });
+    return z.NEVER;
+  }),
 });
 
 /** Every environment variable the configuration reads. */
@@ -365,6 +400,7 @@ export function loadConfig(env: Env = process.env): Config {
       windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
       trustProxy: trustProxyFrom(e.TRUST_PROXY),
     },
+    tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME! },
   };
   return deepFreeze(config);
 }

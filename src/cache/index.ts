@@ -18,6 +18,7 @@ export { defaultKeyPrefix, maxKeyPartsBytes } from './cache-key';
 export { CacheTimeoutError } from './deadline';
 export type { Evictor } from './evictions';
 export { type EvictionData, Evicts, type EvictsOption } from './evicts.decorator';
+export { namespaceFamily } from './namespaces';
 export {
   createOperationTier,
   type OperationCandidate,
@@ -66,5 +67,8 @@ export type {
   CacheLogger,
   CacheReport,
   CacheScope,
+  CacheSpan,
+  CacheSpanAttributeValue,
   CacheStatus,
+  CacheTracer,
 } from './types';

@@ -84,6 +84,27 @@ export class NamespaceGenerations {
 const maxPlainNamespaceLength = 100;
 const plainNamespace = /^[\w.:{}*-]+$/;
 
+/**
+ * A namespace with its ids and hashes replaced, what may be shown where cardinality or privacy matters
+ * (metric labels, trace attributes): `user:7` -> `user:{id}`, `auth:<sha256>` -> `auth:{hash}`.
+ */
+export function namespaceFamily(namespace: string): string {
+  return namespace
+    .split(':')
+    .map((part) =>
+      /^\d+$/.test(part) || uuid.test(part)
+        ? '{id}'
+        : /^[0-9a-f]{16,}$/i.test(part) || /^(?=.*\d)[\w-]{16,}$/.test(part)
+          ? '{hash}'
+          : part.length > 40
+            ? '{other}'
+            : part,
+    )
+    .join(':');
+}
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('base64url');
 }

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { buildCacheKey, defaultKeyPrefix } from './cache-key';
 import { Evictor } from './evictions';
-import { type GenerationRead, NamespaceGenerations } from './namespaces';
+import { type GenerationRead, NamespaceGenerations, namespaceFamily } from './namespaces';
 import { assertKeyPrefix, assertWholeNumber } from './options';
 import { batchedReads } from './stores/batched-reads';
 import { errorsAreMisses } from './stores/errors-are-misses';
@@ -10,7 +10,7 @@ import { defaultMaxEntryBytes, type MemoryStore } from './stores/memory';
 import type { CacheStore } from './stores/store';
 import { tiered } from './stores/tiered';
 import { jsonClone } from './to-plain';
-import type { CacheEvent, CacheFieldStatus, CacheLogger, CacheScope } from './types';
+import type { CacheEvent, CacheFieldStatus, CacheLogger, CacheScope, CacheTracer } from './types';
 
 /** Options of {@link createResolverCache}. */
 export interface ResolverCacheOptions<TContext extends object = object> {
@@ -51,6 +51,12 @@ export interface ResolverCacheOptions<TContext extends object = object> {
    * {@link defaultStampedeLockMs}. A waiter never waits longer than this, then computes for itself.
    */
   stampedeLockMs?: number;
+  /**
+   * Traces each lookup (span `cache.lookup <coordinate>`: `cache.tier` resolver, `cache.coordinate`,
+   * `cache.status`) and each eviction (span `cache.evict`: `cache.namespaces` as families, `user:{id}`),
+   * under the caller's current span. Absent: no tracing code runs.
+   */
+  tracer?: CacheTracer;
 }
 
 /** Default life of a miss's lock on a shared store, in milliseconds. */
@@ -189,7 +195,32 @@ export class ResolverCache<TContext extends object = object> {
    * Answers `call` from the cache, or computes it with `compute` (once per key in this process, however
    * many callers miss at the same time), stores the plain result and answers that.
    */
-  async cached<T>(call: CachedCall<T>, compute: () => Promise<T> | T): Promise<CachedResult> {
+  cached<T>(call: CachedCall<T>, compute: () => Promise<T> | T): Promise<CachedResult> {
+    return this.options.tracer ? this.traced(this.options.tracer, call, compute) : this.lookupOrCompute(call, compute);
+  }
+
+  /** {@link cached} in a span of its own. */
+  private async traced<T>(
+    tracer: CacheTracer,
+    call: CachedCall<T>,
+    compute: () => Promise<T> | T,
+  ): Promise<CachedResult> {
+    const span = tracer.startSpan(`cache.lookup ${call.coordinate}`, {
+      attributes: { 'cache.tier': 'resolver', 'cache.coordinate': call.coordinate },
+    });
+    try {
+      const result = await this.lookupOrCompute(call, compute);
+      span.setAttribute('cache.status', result.status);
+      return result;
+    } catch (error) {
+      span.setStatus({ code: 2 }); // ERROR; the error's message may hold argument values: not recorded
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async lookupOrCompute<T>(call: CachedCall<T>, compute: () => Promise<T> | T): Promise<CachedResult> {
     const started = performance.now();
     const generations = await this.readGenerations(call.namespaces);
     const keyOf = (tokens: readonly string[]) =>
@@ -331,7 +362,18 @@ export class ResolverCache<TContext extends object = object> {
    */
   async evict(namespaces: readonly string[]): Promise<void> {
     if (namespaces.length === 0) return;
-    await this.evictor.evict(this.store, namespaces);
+    const span = this.options.tracer?.startSpan('cache.evict', {
+      attributes: {
+        'cache.tier': 'resolver',
+        'cache.namespaces': [...new Set(namespaces.map(namespaceFamily))],
+        'cache.namespace_count': new Set(namespaces).size,
+      },
+    });
+    try {
+      await this.evictor.evict(this.store, namespaces);
+    } finally {
+      span?.end();
+    }
     for (const namespace of new Set(namespaces)) this.emit({ type: 'evict', namespace });
   }
 

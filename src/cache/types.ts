@@ -57,3 +57,25 @@ export type CacheEvent =
   | { type: 'store-error'; operation: string; error: unknown }
   /** The `@CacheControl` key function of `coordinate` threw or returned invalid key parts: it ran uncached. */
   | { type: 'key-parts-error'; coordinate: string; error: unknown };
+
+/** A span attribute's value: what OpenTelemetry accepts. */
+export type CacheSpanAttributeValue = string | number | boolean | string[];
+
+/** The part of an OpenTelemetry span the cache uses (`@opentelemetry/api`'s `Span` fits as it is). */
+export interface CacheSpan {
+  setAttribute(key: string, value: CacheSpanAttributeValue): unknown;
+  /** `{ code: 2 }` is `SpanStatusCode.ERROR`. */
+  setStatus(status: { code: number }): unknown;
+  end(): void;
+}
+
+/**
+ * The part of an OpenTelemetry tracer the cache uses (`@opentelemetry/api`'s `Tracer` fits as it is): the
+ * cache depends on no tracing package, and without a tracer it does no tracing work at all. A span's
+ * parent is whatever the tracer takes as current (OpenTelemetry's active context: the request's span).
+ * Spans carry schema coordinates, statuses, tiers and namespace families: never a key, an argument, a
+ * subject or a namespace's id.
+ */
+export interface CacheTracer {
+  startSpan(name: string, options?: { attributes?: Record<string, CacheSpanAttributeValue> }): CacheSpan;
+}

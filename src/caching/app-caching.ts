@@ -6,6 +6,7 @@ import { type KeyLookupFn, lookupKeyByHash } from '../auth/authenticator';
 import type { Viewer } from '../auth/viewer';
 import {
   type CacheEvent,
+  type CacheTracer,
   createCachePlugin,
   createOperationTier,
   type OperationHit,
@@ -50,13 +51,22 @@ export interface AppCachingOptions {
   registry: Registry;
   /** Also told of every cache event (tests count them). */
   onEvent?: (event: CacheEvent) => void;
+  /** Traces the cache's lookups and evictions (tracing on). */
+  tracer?: CacheTracer;
 }
 
 /**
  * The app's side of caching, wired once: the stack as configured, the ORM subscriber that evicts on
  * every committed write, the cached key lookup, the report plugin and the metrics.
  */
-export async function setUpCaching({ config, logger, orm, registry, onEvent }: AppCachingOptions): Promise<AppCaching> {
+export async function setUpCaching({
+  config,
+  logger,
+  orm,
+  registry,
+  onEvent,
+  tracer,
+}: AppCachingOptions): Promise<AppCaching> {
   let stack: CacheStack | null = null;
   const backend = () => stack?.backend() ?? 'disabled';
   const toMetrics = registerCacheMetrics(registry, backend);
@@ -65,6 +75,7 @@ export async function setUpCaching({ config, logger, orm, registry, onEvent }: A
       config: config.cache,
       logger,
       logLookups: config.logCategories.has('CACHE'),
+      tracer,
       onEvent: (event) => {
         toMetrics(event);
         onEvent?.(event);

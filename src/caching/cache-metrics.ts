@@ -1,15 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { CacheEvent } from '../cache';
+import { type CacheEvent, namespaceFamily } from '../cache';
 
 /** A namespace with its ids and hashes replaced, so a metric's labels stay few: `user:7` -> `user:{id}`. */
-export function namespaceFamily(namespace: string): string {
-  return namespace
-    .split(':')
-    .map((part) =>
-      /^\d+$/.test(part) ? '{id}' : /^[0-9a-f]{16,}$/i.test(part) ? '{hash}' : part.length > 40 ? '{other}' : part,
-    )
-    .join(':');
-}
+export { namespaceFamily };
 
 /**
  * The cache's Prometheus metrics, in `registry`: lookups per schema coordinate and status, lookup

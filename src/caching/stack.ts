@@ -2,6 +2,7 @@ import {
   type CacheBackend,
   type CacheEvent,
   type CacheStore,
+  type CacheTracer,
   createEvictor,
   createFailoverStore,
   createMemoryStore,
@@ -42,6 +43,8 @@ export interface CacheStackOptions {
   logger: Logger;
   logLookups: boolean;
   onEvent?: (event: CacheEvent) => void;
+  /** Traces lookups and evictions; each span also says the backend that served it (`cache.backend`). */
+  tracer?: CacheTracer;
 }
 
 /**
@@ -54,6 +57,7 @@ export async function createCacheStack({
   logger,
   logLookups,
   onEvent,
+  tracer,
 }: CacheStackOptions): Promise<CacheStack> {
   const cacheLogger = logger.child({ component: 'cache' });
   const memory = () =>
@@ -116,6 +120,7 @@ export async function createCacheStack({
     logger: cacheLogger,
     logLookups,
     onEvent,
+    tracer: tracer && withBackend(tracer, () => failover?.backend ?? 'memory'),
   });
   if (failover) await waitForBackend(failover, 'redis', 1000);
   return {
@@ -127,6 +132,17 @@ export async function createCacheStack({
     entryCount: () => memories.reduce((sum, m) => sum + m.size, 0),
     close: async () => {
       await Promise.all([store.close(), local?.close()]);
+    },
+  };
+}
+
+/** `tracer`, whose spans also carry `cache.backend`: where reads go when the span starts. */
+function withBackend(tracer: CacheTracer, backend: () => CacheBackend): CacheTracer {
+  return {
+    startSpan(name, options) {
+      const span = tracer.startSpan(name, options);
+      span.setAttribute('cache.backend', backend());
+      return span;
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Tracer } from '@opentelemetry/api';
 import {
   type OperationEntry,
   type OperationHit,
@@ -21,6 +22,13 @@ export interface OperationHandlerOptions {
    * entry). Without it, a stale entry is not answered: the request executes as a miss.
    */
   revalidate?(req: IncomingMessage): void;
+  /**
+   * Traces each lookup (span `cache.lookup operation`: `cache.tier` operation, `cache.status` HIT, STALE,
+   * MISS or BYPASS, `cache.backend`) under the request's span. Absent: no tracing code runs.
+   */
+  tracer?: Tracer;
+  /** Where generation tokens are read now (`memory` or `redis`), for the spans. */
+  backend?(): string;
 }
 
 type Next = () => void;
@@ -39,7 +47,10 @@ export function createOperationHandler(options: OperationHandlerOptions) {
   const { tier } = options;
   return (req: IncomingMessage, res: ServerResponse, next: Next) => {
     if (req.method !== 'POST' || !isGraphqlPath(req.url) || !isJson(req.headers['content-type'])) return next();
-    if (wantsBypass({ get: (name: string) => header(req.headers[name]) })) return next();
+    if (wantsBypass({ get: (name: string) => header(req.headers[name]) })) {
+      if (options.tracer) lookupSpan(options, 'BYPASS').end();
+      return next();
+    }
     const declared = Number(req.headers['content-length'] ?? Number.NaN);
     if (declared > options.bodyLimitBytes || !tier.serving()) return next();
     const callerHash = options.callerHashOf(req.headers);
@@ -62,8 +73,14 @@ export function createOperationHandler(options: OperationHandlerOptions) {
       const request = isRecord(body) ? body : undefined;
       const key = request && tier.keyOf({ callerHash, ...operationOf(request) });
       if (!key) return next();
+      const span = options.tracer && lookupSpan(options);
       const served = (found: OperationHit | undefined) => {
         const hit = found?.stale && !options.revalidate ? undefined : found;
+        if (span) {
+          span.setAttribute('cache.status', hit ? (hit.stale ? 'STALE' : 'HIT') : 'MISS');
+          if (hit) span.setAttribute('cache.shared', hit.shared);
+          span.end();
+        }
         if (hit) {
           sendHit(res, tier, hit.entry, () =>
             options.onHit(hit, performance.now() - started, stringOr(request.operationName)),
@@ -93,6 +110,18 @@ export function createOperationHandler(options: OperationHandlerOptions) {
       else served(found);
     });
   };
+}
+
+/** The span of one lookup (its status set when known): names no caller, no operation, no variable. */
+function lookupSpan(options: OperationHandlerOptions, status?: 'BYPASS') {
+  return options.tracer!.startSpan('cache.lookup operation', {
+    attributes: {
+      'cache.tier': 'operation',
+      'cache.coordinate': '(operation)',
+      ...(options.backend ? { 'cache.backend': options.backend() } : {}),
+      ...(status ? { 'cache.status': status } : {}),
+    },
+  });
 }
 
 function operationOf(body: Record<string, unknown>) {

@@ -36,6 +36,7 @@ export interface TestAppOptions {
   /** Collects the app's log lines (JSON) here instead of discarding them. */
   logLines?: string[];
   onCacheEvent?: AppOptions['onCacheEvent'];
+  tracing?: AppOptions['tracing'];
 }
 
 let userCounter = 0;
@@ -57,7 +58,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const logger = options.logLines
     ? pino({ level: 'info' }, { write: (line: string) => void options.logLines!.push(line) })
     : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const app = await createApp(config, { logger, onQuery: (q) => sql.push(q), onCacheEvent: options.onCacheEvent });
+  const app = await createApp(config, {
+    logger,
+    onQuery: (q) => sql.push(q),
+    onCacheEvent: options.onCacheEvent,
+    tracing: options.tracing,
+  });
   const { url, port } = await app.listen(0);
   const client = (key?: string) => new GraphQLClient(url, key);
   const admin = client(adminKey);

@@ -163,6 +163,33 @@ describe('loadConfig', () => {
   });
 });
 
+describe('tracing (OTEL_*)', () => {
+  it('is off without OTEL_EXPORTER_OTLP_ENDPOINT (empty too), with the default service name', () => {
+    expect(loadConfig({}).tracing).toEqual({ endpoint: undefined, serviceName: 'graphql-resolver-cache' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }).tracing.endpoint).toBeUndefined();
+  });
+
+  it('takes an http(s) endpoint and a service name', () => {
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318', OTEL_SERVICE_NAME: 'api' }).tracing,
+    ).toEqual({ endpoint: 'http://localhost:4318', serviceName: 'api' });
+  });
+
+  it('refuses an endpoint that is not an http(s) URL', () => {
+    expect(messageOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' })).toContain(
+      'OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL (e.g. http://localhost:4318), got: "localhost:4318"',
+    );
+  });
+
+  it('checks OTEL_EXPORTER_OTLP_HEADERS without ever echoing a value', () => {
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20x,x-team=a' })).not.toThrow();
+    const message = messageOf({ OTEL_EXPORTER_OTLP_HEADERS: 'authorization=ok,sekrit-token-value' });
+    expect(message).toContain('OTEL_EXPORTER_OTLP_HEADERS must be a comma-separated list of name=value');
+    expect(message).toContain('position 2');
+    expect(message).not.toContain('sekrit');
+  });
+});
+
 describe('parseDatabaseUrl', () => {
   it.each([
     ['sqlite:data/app.db', { driver: 'sqlite', dbName: 'data/app.db' }],
