@@ -59,7 +59,9 @@ export interface AppCachingOptions {
 export async function setUpCaching({ config, logger, orm, registry, onEvent }: AppCachingOptions): Promise<AppCaching> {
   let stack: CacheStack | null = null;
   const backend = () => stack?.backend() ?? 'disabled';
-  const toMetrics = registerCacheMetrics(registry, backend);
+  const toMetrics = registerCacheMetrics(registry, backend, () =>
+    stack ? { entries: stack.entryCount(), bytes: stack.byteCount() } : undefined,
+  );
   if (config.cache.enabled) {
     stack = await createCacheStack({
       config: config.cache,
