@@ -9,8 +9,10 @@ import { createClient } from '@keyv/redis';
 import { cacheReport } from '../helpers/cache-report';
 import { freePort } from '../helpers/free-port';
 import type { GraphQLResponse } from '../helpers/graphql-client';
+import { startRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster';
 import { startRedisServer, type TestRedisServer } from '../helpers/redis-server';
 import { startTestApp, type TestApp } from '../helpers/test-app';
+import { eventually, readyBackend } from '../helpers/wait';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -257,5 +259,46 @@ describe('npm run cache (the CLI), against a server on Redis', () => {
     expect(evict.stderr).toMatch(/evict needs Redis .* the cache lives inside the server process/);
     const inspect = await cli(['inspect', 'Query.users'], memory);
     expect(inspect.code).toBe(2);
+  });
+});
+
+describe('npm run cache (the CLI), against a server on a Redis Cluster', () => {
+  let cluster: TestRedisCluster;
+  let t: TestApp;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    env = { REDIS_ENABLED: 'true', REDIS_CLUSTER_NODES: cluster.nodes };
+    t = await startTestApp({ env: { ...env, REDIS_TIMEOUT_MS: '200' } });
+    await eventually(async () => (await readyBackend(t)) === 'redis', 5000);
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+    await cluster?.stop();
+  });
+
+  it('inspect scans every master; evict and evict --all make the next reads MISS', async () => {
+    // PRIVATE keys of several users land in several slots, on several masters
+    const users = await Promise.all([1, 2, 3, 4, 5, 6].map(() => t.createUser()));
+    for (const u of users) await u.client.request(ME);
+    const inspected = await cli(['inspect', 'Query.me', '--json'], env);
+    expect(inspected.stderr).toBe('');
+    expect(inspected.code).toBe(0);
+    const result = JSON.parse(inspected.stdout);
+    expect(result.private).toBe(users.length);
+    expect(result.redis).toBe(`Redis Cluster ${cluster.nodes}`);
+    const masters = await Promise.all(result.keys.map((k: { key: string }) => cluster.masterOf(k.key)));
+    expect(new Set(masters).size).toBeGreaterThan(1);
+    for (const u of users) expect(inspected.stdout).not.toContain(u.email);
+
+    await t.admin.request(USERS);
+    expect(status(await t.admin.request(USERS))).toBe('HIT');
+    expect((await cli(['evict', 'users:list'], env)).code).toBe(0);
+    expect(status(await t.admin.request(USERS))).toBe('MISS');
+
+    expect(status(await users[0]!.client.request(ME))).toBe('HIT');
+    expect((await cli(['evict', '--all'], env)).code).toBe(0);
+    expect(status(await users[0]!.client.request(ME))).toBe('MISS');
   });
 });
