@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Multi-stage: build with every dependency, run with production ones only, as a non-root user.
-# Only what the server runs goes in: src/ (tsconfig.build.json). Tool scripts (scripts/, bench/,
-# codegen.ts) run from source in a checkout and are not part of the image.
+# Only what the server runs goes in: src/ (tsconfig.build.json), the cache CLI included (node dist/src/cli.js).
+# Tool scripts (scripts/, bench/, codegen.ts) run from source in a checkout and are not part of the image.
 # test/repo/docker-image.test.ts replays this file's COPY and RUN lines without a Docker engine.
 
 FROM node:20-bookworm-slim AS build

@@ -69,7 +69,9 @@ export async function setUpCaching({
 }: AppCachingOptions): Promise<AppCaching> {
   let stack: CacheStack | null = null;
   const backend = () => stack?.backend() ?? 'disabled';
-  const toMetrics = registerCacheMetrics(registry, backend);
+  const toMetrics = registerCacheMetrics(registry, backend, () =>
+    stack ? { entries: stack.entryCount(), bytes: stack.byteCount() } : undefined,
+  );
   if (config.cache.enabled) {
     stack = await createCacheStack({
       config: config.cache,

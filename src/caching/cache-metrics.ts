@@ -4,12 +4,20 @@ import { type CacheEvent, namespaceFamily } from '../cache';
 /** A namespace with its ids and hashes replaced, so a metric's labels stay few: `user:7` -> `user:{id}`. */
 export { namespaceFamily };
 
+/** What this process's memory stores hold now; undefined with caching off. */
+export type MemoryUsage = () => { entries: number; bytes: number } | undefined;
+
 /**
  * The cache's Prometheus metrics, in `registry`: lookups per schema coordinate and status, lookup
- * durations, evictions per namespace family, store errors, oversized entries not stored, and the
- * backend in use. Returns the function to feed the cache's events to.
+ * durations, evictions per namespace family, store errors, oversized entries not stored, the
+ * backend in use, and the entries and bytes of this process's memory stores (read at scrape time).
+ * Returns the function to feed the cache's events to.
  */
-export function registerCacheMetrics(registry: Registry, backend: () => string): (event: CacheEvent) => void {
+export function registerCacheMetrics(
+  registry: Registry,
+  backend: () => string,
+  memoryUsage: MemoryUsage = () => undefined,
+): (event: CacheEvent) => void {
   const registers = [registry];
   const lookups = new Counter({
     name: 'graphql_cache_lookups_total',
@@ -49,6 +57,23 @@ export function registerCacheMetrics(registry: Registry, backend: () => string):
     collect() {
       const current = backend();
       for (const b of ['memory', 'redis', 'disabled']) this.set({ backend: b }, b === current ? 1 : 0);
+    },
+  });
+  // Collected at scrape time from counters the stores keep anyway: nothing is walked.
+  new Gauge({
+    name: 'graphql_cache_entries',
+    help: "Entries held in this process's memory stores (the memory backend; on Redis, the local tier and the fallback; the operation tier), generation tokens included. Redis' own keys are not counted.",
+    registers,
+    collect() {
+      this.set(memoryUsage()?.entries ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'graphql_cache_bytes',
+    help: "Bytes held in this process's memory stores (keys and values as JSON text), the same stores as graphql_cache_entries.",
+    registers,
+    collect() {
+      this.set(memoryUsage()?.bytes ?? 0);
     },
   });
   return (event) => {

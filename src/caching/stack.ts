@@ -35,6 +35,8 @@ export interface CacheStack {
    * store; on Redis, the local tier and the fallback; the operation tier's). Read-only, for tests and diagnostics.
    */
   entryCount(): number;
+  /** Bytes held in those same memory stores right now (keys and values as JSON text). */
+  byteCount(): number;
   close(): Promise<void>;
 }
 
@@ -130,6 +132,7 @@ export async function createCacheStack({
     backend: () => failover?.backend ?? 'memory',
     isShared: () => !failover || failover.backend === 'redis',
     entryCount: () => memories.reduce((sum, m) => sum + m.size, 0),
+    byteCount: () => memories.reduce((sum, m) => sum + m.bytes, 0),
     close: async () => {
       await Promise.all([store.close(), local?.close()]);
     },

@@ -43,6 +43,11 @@ describe('/metrics', () => {
     expect(after).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/graphql",status="200"\} \d+/);
     expect(after).toMatch(/process_cpu_user_seconds_total/);
     expect(after).toMatch(/graphql_cache_store_errors_total/);
+    // what the memory stores hold, as the cache itself counts it
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(after)?.[1]);
+    expect(gauge('graphql_cache_entries')).toBeGreaterThan(0);
+    expect(gauge('graphql_cache_entries')).toBeLessThanOrEqual(t.app.cache!.entryCount());
+    expect(gauge('graphql_cache_bytes')).toBeGreaterThan(0);
   });
 
   it('names namespace families without ids or hashes', () => {

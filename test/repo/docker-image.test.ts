@@ -391,6 +391,17 @@ describe('Dockerfile', () => {
       });
       expect(await graphql.json()).toEqual({ data: { __typename: 'Query' } });
 
+      // the operator's CLI is in the image too, and runs on production dependencies only
+      const cli = (args: string[]) =>
+        spawnSync('node', ['dist/src/cli.js', ...args], { cwd: app, env, encoding: 'utf8', timeout: 20_000 });
+      expect(existsSync(join(app, 'dist/src/cli.js'))).toBe(true);
+      const help = cli(['--help']);
+      expect({ status: help.status, stderr: help.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(help.stdout).toContain('node dist/src/cli.js <command>');
+      const stats = cli(['stats', '--json']); // HOST and PORT of the image's environment
+      expect({ status: stats.status, stderr: stats.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(JSON.parse(stats.stdout)).toMatchObject({ backend: 'memory', url: `${base}/metrics` });
+
       const server = child;
       const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
       server.kill('SIGTERM');
