@@ -23,7 +23,10 @@ function partialPrimary() {
       if (pingFails) throw new Error('cluster_state:fail');
     },
   };
-  return { data, primary, failPings: (fails: boolean) => void (pingFails = fails) };
+  const failPings = (fails: boolean) => {
+    pingFails = fails;
+  };
+  return { data, primary, failPings };
 }
 
 async function until(condition: () => boolean, what: string): Promise<void> {
