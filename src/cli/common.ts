@@ -1,4 +1,5 @@
 /** What every command of the CLI shares: its errors, exit codes, deadlines and formatting helpers. */
+import { CacheTimeoutError, withDeadline } from '../cache/deadline';
 
 /** Exit codes of `npm run cache` (documented in `--help` and the README). */
 export const EXIT = {
@@ -24,20 +25,16 @@ export class CliError extends Error {
 export const usageError = (message: string) => new CliError(message, EXIT.usage);
 
 /** Rejects with a {@link CliError} naming `what` when `promise` does not settle within `ms`. */
-export function within<T>(promise: PromiseLike<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new CliError(`${what} did not answer within ${ms} ms`)), ms);
-    Promise.resolve(promise).then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+export async function within<T>(promise: PromiseLike<T>, ms: number, what: string): Promise<T> {
+  try {
+    return await withDeadline(promise, ms, what);
+  } catch (error) {
+    // Ours, not a deadline of the call itself (which says what it waited for).
+    if (error instanceof CacheTimeoutError && error.label === what && error.timeoutMs === ms) {
+      throw new CliError(`${what} did not answer within ${ms} ms`);
+    }
+    throw error;
+  }
 }
 
 /** `1.2 KiB`, `340 B`. */

@@ -71,3 +71,43 @@ export function useInstancePair(
   });
   return pair;
 }
+
+/** What {@link useClusterPair} gives a suite once its `beforeAll` ran. */
+export interface ClusterPair {
+  cluster: TestRedisCluster;
+  a: TestApp;
+  b: TestApp;
+}
+
+/**
+ * Starts, in the calling `describe`'s `beforeAll`, a 6-node Redis Cluster, a scratch SQLite database and
+ * two instances on both (the admin key `adminKey` on each), and waits until both read from the cluster;
+ * stops them all in its `afterAll`. `REDIS_TIMEOUT_MS` is 200: the default 50 ms flaps on a busy 2-core machine.
+ */
+export function useClusterPair(adminKey: string): ClusterPair {
+  let db: ScratchDatabase | undefined;
+  const pair = {} as ClusterPair;
+  beforeAll(async () => {
+    pair.cluster = await startRedisCluster();
+    db = await createScratchDatabase('sqlite');
+    const env = {
+      REDIS_ENABLED: 'true',
+      REDIS_CLUSTER_NODES: pair.cluster.nodes,
+      REDIS_TIMEOUT_MS: '200',
+      SEED_ADMIN_API_KEY: adminKey,
+    };
+    pair.a = await startTestApp({ databaseUrl: db.url, env });
+    pair.b = await startTestApp({ databaseUrl: db.url, env });
+    await eventually(
+      async () => (await readyBackend(pair.a)) === 'redis' && (await readyBackend(pair.b)) === 'redis',
+      10_000,
+    );
+  }, 30_000);
+  afterAll(async () => {
+    await pair.a?.close();
+    await pair.b?.close();
+    await pair.cluster?.stop();
+    await db?.drop();
+  });
+  return pair;
+}

@@ -3,9 +3,9 @@
  * is not what this tests). A master dies during a write instead of Redis pausing.
  */
 import { cacheReport } from '../helpers/cache-report';
-import { createScratchDatabase, type ScratchDatabase } from '../helpers/databases';
-import { startRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { useClusterPair } from '../helpers/instance-pair';
+import type { TestRedisCluster } from '../helpers/redis-cluster';
+import type { TestApp } from '../helpers/test-app';
 import { eventually, readyBackend } from '../helpers/wait';
 
 const USER = 'query($id: ID!) { user(id: $id) { id fullName } }';
@@ -13,29 +13,12 @@ const UPDATE = 'mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $i
 const ADMIN_KEY = 'gqk_two-instances-cluster-admin-key-0000000000';
 
 describe('two instances sharing one Redis Cluster and one database (sqlite)', () => {
+  const pair = useClusterPair(ADMIN_KEY);
   let cluster: TestRedisCluster;
-  let db: ScratchDatabase;
   let a: TestApp;
   let b: TestApp;
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-    db = await createScratchDatabase('sqlite');
-    const env = {
-      REDIS_ENABLED: 'true',
-      REDIS_CLUSTER_NODES: cluster.nodes,
-      REDIS_TIMEOUT_MS: '200',
-      SEED_ADMIN_API_KEY: ADMIN_KEY,
-    };
-    a = await startTestApp({ databaseUrl: db.url, env });
-    b = await startTestApp({ databaseUrl: db.url, env });
-    await eventually(async () => (await readyBackend(a)) === 'redis' && (await readyBackend(b)) === 'redis', 5000);
-  }, 30_000);
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await cluster?.stop();
-    await db?.drop();
+  beforeAll(() => {
+    ({ cluster, a, b } = pair);
   });
 
   const admin = (t: TestApp) => t.client(ADMIN_KEY);

@@ -9,9 +9,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Caller, findStaleReads, type Instance, Load, percentile } from '../faults/load';
-import { createScratchDatabase, type ScratchDatabase } from '../helpers/databases';
-import { startRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { useClusterPair } from '../helpers/instance-pair';
+import type { TestRedisCluster } from '../helpers/redis-cluster';
+import type { TestApp } from '../helpers/test-app';
 import { readyBackend } from '../helpers/wait';
 
 const ADMIN_KEY = 'gqk_cluster-failover-admin-key-000000000000';
@@ -39,30 +39,14 @@ async function createCallers(t: TestApp): Promise<Caller[]> {
 }
 
 describe('a Redis Cluster master killed under load (two instances, SQLite)', () => {
+  const pair = useClusterPair(ADMIN_KEY);
   let cluster: TestRedisCluster;
-  let db: ScratchDatabase;
   let a: TestApp;
   let b: TestApp;
   let callers: Caller[];
-
   beforeAll(async () => {
-    cluster = await startRedisCluster();
-    db = await createScratchDatabase('sqlite');
-    const env = {
-      REDIS_ENABLED: 'true',
-      REDIS_CLUSTER_NODES: cluster.nodes,
-      REDIS_TIMEOUT_MS: '200', // the default 50 ms flaps on a busy 2-core machine
-      SEED_ADMIN_API_KEY: ADMIN_KEY,
-    };
-    a = await startTestApp({ databaseUrl: db.url, env });
-    b = await startTestApp({ databaseUrl: db.url, env });
+    ({ cluster, a, b } = pair);
     callers = await createCallers(a);
-  }, 30_000);
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await cluster?.stop();
-    await db?.drop();
   });
 
   it('0 failed requests, 0 stale reads, both instances back on redis after the promotion', async () => {

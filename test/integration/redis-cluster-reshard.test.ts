@@ -19,9 +19,9 @@ import { createClient } from '@keyv/redis';
 import { hashArgs } from '../../src/cache/cache-key';
 import { counterOf, findStaleReads, type NameRead, type NameWrite, percentile } from '../faults/load';
 import { cacheReport } from '../helpers/cache-report';
-import { createScratchDatabase, type ScratchDatabase } from '../helpers/databases';
-import { startRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { useClusterPair } from '../helpers/instance-pair';
+import type { TestRedisCluster } from '../helpers/redis-cluster';
+import type { TestApp } from '../helpers/test-app';
 import { eventually, readyBackend } from '../helpers/wait';
 
 const ADMIN_KEY = 'gqk_cluster-reshard-admin-key-00000000000000';
@@ -139,29 +139,12 @@ class ReshardLoad {
 }
 
 describe('a Redis Cluster slot resharded under load (two instances, SQLite)', () => {
+  const pair = useClusterPair(ADMIN_KEY);
   let cluster: TestRedisCluster;
-  let db: ScratchDatabase;
   let a: TestApp;
   let b: TestApp;
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-    db = await createScratchDatabase('sqlite');
-    const env = {
-      REDIS_ENABLED: 'true',
-      REDIS_CLUSTER_NODES: cluster.nodes,
-      REDIS_TIMEOUT_MS: '200', // the default 50 ms flaps on a busy 2-core machine
-      SEED_ADMIN_API_KEY: ADMIN_KEY,
-    };
-    a = await startTestApp({ databaseUrl: db.url, env });
-    b = await startTestApp({ databaseUrl: db.url, env });
-    await eventually(async () => (await readyBackend(a)) === 'redis' && (await readyBackend(b)) === 'redis', 10_000);
-  }, 30_000);
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await cluster?.stop();
-    await db?.drop();
+  beforeAll(() => {
+    ({ cluster, a, b } = pair);
   });
 
   const cli = (port: number, ...args: string[]) => cluster.cli(port, ...args).then((out) => out.trim());
