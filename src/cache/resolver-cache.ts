@@ -235,6 +235,16 @@ export class ResolverCache<TContext extends object = object> {
       });
     const key = keyOf(generations.tokens);
     const staleSeconds = call.staleWhileRevalidate ?? 0;
+    const hit = call.bypass ? undefined : await this.lookup(key, call.maxAge, call.maxAge + staleSeconds);
+    const answer = (envelope: Envelope, status: 'HIT' | 'STALE') =>
+      this.finish(
+        call,
+        { value: envelope.v, status, age: this.ageOf(envelope), storedAt: envelope.t, dependencies: generations },
+        started,
+      );
+    // A fresh hit returns before anything a computation needs is built: the hot path.
+    if (hit && this.isFresh(hit, call.maxAge)) return answer(hit, 'HIT');
+
     const run = async (): Promise<Computed> => {
       const startedAt = this.now();
       const plain = (call.toPlain ?? jsonClone)(await compute());
@@ -248,17 +258,10 @@ export class ResolverCache<TContext extends object = object> {
     };
     // Callers that found the same tokens (made-up ones aside) join one computation.
     const flightKey = generations.created.length === 0 ? key : keyOf(withoutMadeUp(generations));
-
-    if (!call.bypass) {
-      const hit = await this.lookup(key, call.maxAge, call.maxAge + staleSeconds);
-      if (hit && (this.isFresh(hit, call.maxAge) || !call.revalidate)) {
-        const stale = !this.isFresh(hit, call.maxAge);
-        // One refresh per key in this process; on a shared store, one across instances (the lock's holder).
-        if (stale) this.refreshInBackground(call, flightKey, key, run);
-        const status = stale ? ('STALE' as const) : ('HIT' as const);
-        const result = { value: hit.v, status, age: this.ageOf(hit), storedAt: hit.t, dependencies: generations };
-        return this.finish(call, result, started);
-      }
+    if (hit && !call.revalidate) {
+      // One refresh per key in this process; on a shared store, one across instances (the lock's holder).
+      this.refreshInBackground(call, flightKey, key, run);
+      return answer(hit, 'STALE');
     }
     // A bypass computes on its own: it must not be answered by a computation that started before it.
     const computed = call.bypass
